@@ -1,0 +1,87 @@
+package dev.treepo.trainer;
+
+import dev.treepo.model.tokenizer.Tokenizer;
+import dev.treepo.rollout.TreeRoot.TreeFinished;
+import dev.treepo.task.Problem;
+import dev.treepo.task.RewardFunction;
+import dev.treepo.tree.PromptTree.Leaf;
+import java.util.List;
+
+/**
+ * Held-out accuracy of one policy: greedy pass@1 and the mean accuracy over N sampled answers per
+ * problem, each with its standard error over problems.
+ *
+ * @param problems        problems evaluated
+ * @param greedyAccuracy  fraction solved by greedy decoding
+ * @param greedyStdErr    sqrt(p (1 - p) / problems)
+ * @param samples         sampled answers per problem
+ * @param sampledAccuracy mean over problems of the fraction of correct samples
+ * @param sampledStdErr   standard deviation over problems of that fraction, divided by sqrt(problems)
+ */
+public record EvalResult(
+        int problems, double greedyAccuracy, double greedyStdErr, int samples, double sampledAccuracy, double sampledStdErr) {
+
+    /**
+     * Scores a greedy rollout (one leaf per problem) and a sampled one (N leaves per problem).
+     * Tree i of either rollout answers {@code problems.get(i)}.
+     */
+    public static EvalResult score(
+            List<TreeFinished> greedy,
+            List<TreeFinished> sampled,
+            List<Problem> problems,
+            Tokenizer tokenizer,
+            RewardFunction reward) {
+        double[] greedyScores = perProblemAccuracy(greedy, problems, tokenizer, reward);
+        double[] sampledScores = perProblemAccuracy(sampled, problems, tokenizer, reward);
+        int samples = sampled.isEmpty() ? 0 : sampled.get(0).leaves().size();
+        return new EvalResult(problems.size(), mean(greedyScores), stdErr(greedyScores), samples,
+                mean(sampledScores), stdErr(sampledScores));
+    }
+
+    /** Returns how many standard errors of the difference separate {@code after} from this result. */
+    public double sampledImprovementInStdErrs(EvalResult after) {
+        double se = Math.sqrt(sampledStdErr * sampledStdErr + after.sampledStdErr * after.sampledStdErr);
+        return se == 0 ? 0 : (after.sampledAccuracy - sampledAccuracy) / se;
+    }
+
+    /** Same as {@link #sampledImprovementInStdErrs} for greedy pass@1. */
+    public double greedyImprovementInStdErrs(EvalResult after) {
+        double se = Math.sqrt(greedyStdErr * greedyStdErr + after.greedyStdErr * after.greedyStdErr);
+        return se == 0 ? 0 : (after.greedyAccuracy - greedyAccuracy) / se;
+    }
+
+    private static double[] perProblemAccuracy(
+            List<TreeFinished> trees, List<Problem> problems, Tokenizer tokenizer, RewardFunction reward) {
+        double[] scores = new double[problems.size()];
+        for (TreeFinished tree : trees) {
+            Problem problem = problems.get(tree.promptIndex());
+            double correct = 0;
+            for (Leaf leaf : tree.leaves()) {
+                correct += reward.score(problem, tokenizer.decode(leaf.responseTokens())) >= 1.0 ? 1 : 0;
+            }
+            scores[tree.promptIndex()] = tree.leaves().isEmpty() ? 0 : correct / tree.leaves().size();
+        }
+        return scores;
+    }
+
+    private static double mean(double[] values) {
+        double sum = 0;
+        for (double value : values) {
+            sum += value;
+        }
+        return values.length == 0 ? 0 : sum / values.length;
+    }
+
+    /** Standard error of the mean, with the unbiased variance over problems. */
+    private static double stdErr(double[] values) {
+        if (values.length < 2) {
+            return 0;
+        }
+        double mean = mean(values);
+        double squares = 0;
+        for (double value : values) {
+            squares += (value - mean) * (value - mean);
+        }
+        return Math.sqrt(squares / (values.length - 1) / values.length);
+    }
+}

@@ -1,0 +1,437 @@
+package dev.treepo.trainer;
+
+import dev.treepo.model.sampling.SamplingParams;
+import dev.treepo.model.tokenizer.Tokenizer;
+import dev.treepo.model.train.PolicyTrainer;
+import dev.treepo.model.train.RlStats;
+import dev.treepo.model.train.SftStats;
+import dev.treepo.model.train.TrainSequence;
+import dev.treepo.policy.PolicyWeights;
+import dev.treepo.rollout.RolloutManager;
+import dev.treepo.rollout.RolloutManager.PromptJob;
+import dev.treepo.rollout.RolloutManager.RolloutFinished;
+import dev.treepo.task.Problem;
+import dev.treepo.task.PromptFormat;
+import dev.treepo.task.RewardFunction;
+import dev.treepo.tree.Scenario;
+import dev.treepo.tree.TreeConfig;
+import dev.treepo.worker.DecodeWorker;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Drives a training run: supervised warm-up (when starting from scratch), held-out evaluation,
+ * then RL steps of rollout, reward, tree advantage, policy update and weight publication, and a
+ * final evaluation.
+ *
+ * <p>Every RL step is on-policy: the trainer publishes version v + 1 and waits until every worker
+ * has loaded it before the next rollout starts. Tensor work blocks, so spawn this actor on its own
+ * dispatcher.
+ */
+public final class Trainer extends AbstractBehavior<Trainer.Command> {
+
+    /** Messages a trainer accepts. */
+    public sealed interface Command {}
+
+    public record Start(ActorRef<TrainingFinished> replyTo) implements Command {}
+
+    /**
+     * End of a run. {@code before} is null when evaluation did not run; {@code error} is null on
+     * success.
+     */
+    public record TrainingFinished(EvalResult before, EvalResult after, Path finalCheckpoint, String error) {}
+
+    private record WarmupStep(int step) implements Command {}
+
+    private record RolloutDone(RolloutFinished rollout) implements Command {}
+
+    private record WeightsSynced(DecodeWorker.WeightsLoaded loaded) implements Command {}
+
+    private enum Phase {
+        WARMUP,
+        SYNC,
+        EVAL_GREEDY,
+        EVAL_SAMPLED,
+        RL_ROLLOUT,
+        DONE
+    }
+
+    /** What the trainer works on, fixed for the run. */
+    public record Job(
+            List<Problem> trainProblems,
+            List<Problem> evalProblems,
+            PromptFormat format,
+            RewardFunction reward,
+            Scenario scenario,
+            TreeConfig rolloutTree,
+            SamplingParams sampling,
+            long startVersion) {}
+
+    public static Behavior<Command> create(
+            TrainingSchedule settings,
+            Job job,
+            PolicyTrainer policy,
+            Tokenizer tokenizer,
+            CheckpointWriter checkpoints,
+            ActorRef<RolloutManager.Command> rollouts,
+            List<ActorRef<DecodeWorker.Command>> workers) {
+        return Behaviors.setup(context ->
+                new Trainer(context, settings, job, policy, tokenizer, checkpoints, rollouts, workers));
+    }
+
+    private final TrainingSchedule settings;
+    private final Job job;
+    private final PolicyTrainer policy;
+    private final Tokenizer tokenizer;
+    private final CheckpointWriter checkpoints;
+    private final ActorRef<RolloutManager.Command> rollouts;
+    private final List<ActorRef<DecodeWorker.Command>> workers;
+    private final ActorRef<RolloutFinished> rolloutAdapter;
+    private final ActorRef<DecodeWorker.WeightsLoaded> weightsAdapter;
+    private final RolloutScorer scorer;
+    private final MetricsLog metrics;
+    private final List<int[]> evalPromptTokens;
+    private final List<Integer> trainOrder;
+
+    private ActorRef<TrainingFinished> replyTo;
+    private Phase phase = Phase.WARMUP;
+    private long version;
+    private int syncAcks;
+    private Runnable afterSync;
+    private long nextRolloutId;
+    private int rlStep;
+    private int promptCursor;
+    private List<Problem> stepProblems;
+    private List<int[]> stepPromptTokens;
+    private RolloutFinished greedyEval;
+    private EvalResult before;
+    private boolean evaluatingAfter;
+    private long runStartNanos;
+
+    private Trainer(
+            ActorContext<Command> context,
+            TrainingSchedule settings,
+            Job job,
+            PolicyTrainer policy,
+            Tokenizer tokenizer,
+            CheckpointWriter checkpoints,
+            ActorRef<RolloutManager.Command> rollouts,
+            List<ActorRef<DecodeWorker.Command>> workers) {
+        super(context);
+        this.settings = settings;
+        this.job = job;
+        this.policy = policy;
+        this.tokenizer = tokenizer;
+        this.checkpoints = checkpoints;
+        this.rollouts = rollouts;
+        this.workers = List.copyOf(workers);
+        this.version = job.startVersion();
+        this.rolloutAdapter = context.messageAdapter(RolloutFinished.class, RolloutDone::new);
+        this.weightsAdapter = context.messageAdapter(DecodeWorker.WeightsLoaded.class, WeightsSynced::new);
+        this.scorer = new RolloutScorer(tokenizer, job.reward(), settings.estimator(), settings.filterUniformGroups());
+        this.metrics = new MetricsLog(settings.runDir().resolve("metrics.jsonl"));
+        this.evalPromptTokens = encodePrompts(job.evalProblems());
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < job.trainProblems().size(); i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, new Random(settings.seed()));
+        this.trainOrder = order;
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Start.class, this::onStart)
+                .onMessage(WarmupStep.class, this::onWarmupStep)
+                .onMessage(WeightsSynced.class, this::onWeightsSynced)
+                .onMessage(RolloutDone.class, this::onRolloutDone)
+                .build();
+    }
+
+    private Behavior<Command> onStart(Start start) {
+        replyTo = start.replyTo();
+        runStartNanos = System.nanoTime();
+        getContext().getLog().info("Training run started: {} warm-up steps, {} RL steps of {} prompts, run folder {}",
+                settings.warmupSteps(), settings.rlSteps(), settings.promptsPerStep(), settings.runDir());
+        if (settings.warmupSteps() > 0) {
+            policy.setLearningRate(settings.warmupLearningRate());
+            getContext().getSelf().tell(new WarmupStep(0));
+        } else {
+            publish(this::startEvaluation);
+        }
+        return this;
+    }
+
+    // ---- supervised warm-up ----
+
+    private Behavior<Command> onWarmupStep(WarmupStep step) {
+        int i = step.step();
+        double progress = (double) i / settings.warmupSteps();
+        policy.setLearningRate(settings.warmupLearningRate() * (1.0 - 0.9 * progress));
+        List<TrainSequence> batch = new ArrayList<>(settings.warmupBatchSize());
+        for (int b = 0; b < settings.warmupBatchSize(); b++) {
+            Problem problem = job.trainProblems().get(nextTrainIndex());
+            batch.add(supervisedSequence(problem));
+        }
+        SftStats stats = policy.sftStep(batch);
+        if (i % 50 == 0 || i + 1 == settings.warmupSteps()) {
+            getContext().getLog().info("warm-up step {}/{} loss {} ({} s)", i + 1, settings.warmupSteps(),
+                    String.format("%.4f", stats.loss()), seconds(runStartNanos));
+        }
+        if (i + 1 < settings.warmupSteps()) {
+            getContext().getSelf().tell(new WarmupStep(i + 1));
+            return this;
+        }
+        promptCursor = 0;
+        policy.setLearningRate(settings.learningRate());
+        version++;
+        PolicyWeights weights = new PolicyWeights(version, policy.weights());
+        checkpoints.save(settings.runDir().resolve("warmup"), weights, null, 0);
+        getContext().getLog().info("Warm-up finished; checkpoint {}", settings.runDir().resolve("warmup"));
+        publish(weights, this::startEvaluation);
+        return this;
+    }
+
+    private TrainSequence supervisedSequence(Problem problem) {
+        int[] prompt = tokenizer.encode(job.format().prompt(problem));
+        int[] target = tokenizer.encode(job.format().target(problem));
+        int[] tokens = new int[prompt.length + target.length + 1];
+        System.arraycopy(prompt, 0, tokens, 0, prompt.length);
+        System.arraycopy(target, 0, tokens, prompt.length, target.length);
+        tokens[tokens.length - 1] = tokenizer.eosId();
+        return new TrainSequence(tokens, prompt.length, null, 0f);
+    }
+
+    // ---- weight publication ----
+
+    private void publish(Runnable then) {
+        publish(new PolicyWeights(version, policy.weights()), then);
+    }
+
+    private void publish(PolicyWeights weights, Runnable then) {
+        phase = Phase.SYNC;
+        syncAcks = 0;
+        afterSync = then;
+        for (ActorRef<DecodeWorker.Command> worker : workers) {
+            worker.tell(new DecodeWorker.LoadWeights(weights, weightsAdapter));
+        }
+    }
+
+    private Behavior<Command> onWeightsSynced(WeightsSynced synced) {
+        if (synced.loaded().version() != version) {
+            getContext().getLog().warn("Worker {} acknowledged version {} while {} is current",
+                    synced.loaded().workerId(), synced.loaded().version(), version);
+            return this;
+        }
+        syncAcks++;
+        if (phase == Phase.SYNC && syncAcks == workers.size()) {
+            afterSync.run();
+        }
+        return this;
+    }
+
+    // ---- evaluation ----
+
+    private void startEvaluation() {
+        if (job.evalProblems().isEmpty()) {
+            afterEvaluation(null);
+            return;
+        }
+        phase = Phase.EVAL_GREEDY;
+        TreeConfig greedy = job.rolloutTree().independent(1);
+        rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, evalJobs(), greedy, job.scenario(),
+                SamplingParams.greedy(), settings.seed() + 1, rolloutAdapter));
+    }
+
+    private List<PromptJob> evalJobs() {
+        List<PromptJob> jobs = new ArrayList<>(evalPromptTokens.size());
+        for (int i = 0; i < evalPromptTokens.size(); i++) {
+            jobs.add(new PromptJob(i, evalPromptTokens.get(i)));
+        }
+        return jobs;
+    }
+
+    private void onEvalRollout(RolloutFinished rollout) {
+        if (phase == Phase.EVAL_GREEDY) {
+            greedyEval = rollout;
+            phase = Phase.EVAL_SAMPLED;
+            TreeConfig sampled = job.rolloutTree().independent(settings.evalSamples());
+            rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, evalJobs(), sampled, job.scenario(),
+                    job.sampling(), settings.seed() + 2, rolloutAdapter));
+            return;
+        }
+        EvalResult result = EvalResult.score(greedyEval.trees(), rollout.trees(), job.evalProblems(), tokenizer,
+                job.reward());
+        getContext().getLog().info("held-out accuracy ({}, policy version {}, {} problems): greedy {} +- {}, "
+                        + "mean over {} samples {} +- {}",
+                evaluatingAfter ? "after RL" : "before RL", version, result.problems(),
+                pct(result.greedyAccuracy()), pct(result.greedyStdErr()), result.samples(),
+                pct(result.sampledAccuracy()), pct(result.sampledStdErr()));
+        afterEvaluation(result);
+    }
+
+    private void afterEvaluation(EvalResult result) {
+        if (!evaluatingAfter) {
+            before = result;
+            evaluatingAfter = true;
+            nextRlStep();
+            return;
+        }
+        finishRun(result, null);
+    }
+
+    // ---- RL steps ----
+
+    private void nextRlStep() {
+        if (rlStep >= settings.rlSteps()) {
+            startEvaluation();
+            return;
+        }
+        phase = Phase.RL_ROLLOUT;
+        stepProblems = new ArrayList<>(settings.promptsPerStep());
+        for (int i = 0; i < settings.promptsPerStep(); i++) {
+            stepProblems.add(job.trainProblems().get(nextTrainIndex()));
+        }
+        stepPromptTokens = encodePrompts(stepProblems);
+        List<PromptJob> jobs = new ArrayList<>();
+        for (int i = 0; i < stepProblems.size(); i++) {
+            jobs.add(new PromptJob(i, stepPromptTokens.get(i)));
+        }
+        rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, jobs, job.rolloutTree(), job.scenario(),
+                job.sampling(), settings.seed() * 1_000_003L + rlStep, rolloutAdapter));
+    }
+
+    private Behavior<Command> onRolloutDone(RolloutDone done) {
+        RolloutFinished rollout = done.rollout();
+        if (!rollout.failures().isEmpty()) {
+            String error = rollout.failures().size() + " trees failed, first: " + rollout.failures().get(0).reason();
+            getContext().getLog().error("Rollout {} failed: {}", rollout.rolloutId(), error);
+            Path saved = settings.runDir().resolve("failed-step-" + rlStep);
+            checkpoints.save(saved, new PolicyWeights(version, policy.weights()), policy.optimizerState(), rlStep);
+            finishRun(null, error + "; the policy was saved to " + saved);
+            return this;
+        }
+        if (phase == Phase.EVAL_GREEDY || phase == Phase.EVAL_SAMPLED) {
+            onEvalRollout(rollout);
+        } else if (phase == Phase.RL_ROLLOUT) {
+            train(rollout);
+        }
+        return this;
+    }
+
+    private void train(RolloutFinished rollout) {
+        long trainStart = System.nanoTime();
+        ScoredRollout scored = scorer.score(rollout.trees(), stepProblems, stepPromptTokens);
+        RlStats stats = scored.sequences().isEmpty()
+                ? null
+                : policy.rlStep(scored.sequences(), settings.miniBatches());
+        double trainSeconds = seconds(trainStart);
+        rlStep++;
+        version++;
+        PolicyWeights weights = new PolicyWeights(version, policy.weights());
+        if (settings.checkpointEvery() > 0 && rlStep % settings.checkpointEvery() == 0 && rlStep < settings.rlSteps()) {
+            checkpoints.save(settings.runDir().resolve("checkpoint-" + rlStep), weights, policy.optimizerState(), rlStep);
+        }
+        logStep(rollout, scored, stats, trainSeconds);
+        publish(weights, this::nextRlStep);
+    }
+
+    private void logStep(RolloutFinished rollout, ScoredRollout scored, RlStats stats, double trainSeconds) {
+        getContext().getLog().info(
+                "step {}/{} reward {} acc {} leaves {} calls {} fwd {} leaf-tok {} rollout {}s train {}s",
+                rlStep, settings.rlSteps(), fmt(scored.rewardMean()), fmt(scored.accuracy()), scored.leaves(),
+                rollout.inferenceCalls(), rollout.tokensForwarded(), rollout.tokensInLeaves(),
+                fmt(rollout.seconds()), fmt(trainSeconds));
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("step", rlStep);
+        line.put("reward_mean", scored.rewardMean());
+        line.put("accuracy", scored.accuracy());
+        line.put("leaves", scored.leaves());
+        line.put("prompts_trained", scored.promptsKept());
+        line.put("inference_calls", rollout.inferenceCalls());
+        line.put("tokens_forwarded", rollout.tokensForwarded());
+        line.put("tokens_in_leaves", rollout.tokensInLeaves());
+        line.put("rollout_seconds", rollout.seconds());
+        line.put("train_seconds", trainSeconds);
+        line.put("policy_version", version);
+        if (stats != null) {
+            line.put("loss", stats.loss());
+            line.put("clip_fraction", stats.clipFraction());
+            line.put("grad_norm", stats.gradNorm());
+            line.put("kl", stats.approxKl());
+        }
+        metrics.append(line);
+    }
+
+    // ---- end of run ----
+
+    private void finishRun(EvalResult after, String error) {
+        phase = Phase.DONE;
+        Path finalDir = settings.runDir().resolve("final");
+        if (error == null) {
+            checkpoints.save(finalDir, new PolicyWeights(version, policy.weights()), policy.optimizerState(), rlStep);
+            writeEvaluation(after);
+            getContext().getLog().info("Training run finished in {} s; final checkpoint {}", seconds(runStartNanos), finalDir);
+        }
+        replyTo.tell(new TrainingFinished(before, after, error == null ? finalDir : null, error));
+    }
+
+    private void writeEvaluation(EvalResult after) {
+        if (before == null || after == null) {
+            return;
+        }
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("problems", after.problems());
+        line.put("samples", after.samples());
+        line.put("before", before);
+        line.put("after", after);
+        line.put("greedy_improvement_std_errs", before.greedyImprovementInStdErrs(after));
+        line.put("sampled_improvement_std_errs", before.sampledImprovementInStdErrs(after));
+        new MetricsLog(settings.runDir().resolve("eval.jsonl")).append(line);
+        getContext().getLog().info("RL changed held-out accuracy: greedy {} -> {} ({} standard errors), "
+                        + "sampled {} -> {} ({} standard errors), {} problems",
+                pct(before.greedyAccuracy()), pct(after.greedyAccuracy()), fmt(before.greedyImprovementInStdErrs(after)),
+                pct(before.sampledAccuracy()), pct(after.sampledAccuracy()), fmt(before.sampledImprovementInStdErrs(after)),
+                after.problems());
+    }
+
+    // ---- helpers ----
+
+    private int nextTrainIndex() {
+        int index = trainOrder.get(promptCursor % trainOrder.size());
+        promptCursor++;
+        return index;
+    }
+
+    private List<int[]> encodePrompts(List<Problem> problems) {
+        List<int[]> tokens = new ArrayList<>(problems.size());
+        for (Problem problem : problems) {
+            tokens.add(tokenizer.encode(job.format().prompt(problem)));
+        }
+        return tokens;
+    }
+
+    private static double seconds(long startNanos) {
+        return Math.round((System.nanoTime() - startNanos) / 1e7) / 100.0;
+    }
+
+    private static String fmt(double value) {
+        return String.format("%.3f", value);
+    }
+
+    private static String pct(double fraction) {
+        return String.format("%.1f%%", 100 * fraction);
+    }
+}
