@@ -37,6 +37,7 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     /**
      * Grows one tree per prompt with the given tree settings and sampling; the tree of prompt i
      * uses the seed derived from {@code seed} and i, so results do not depend on scheduling.
+     * {@code rolloutId} is the caller's label, returned in the reply.
      */
     public record RunRollout(
             long rolloutId,
@@ -83,8 +84,7 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     private final int maxConcurrentTrees;
     private final ActorRef<TreeRoot.Outcome> outcomeAdapter;
     private final ArrayDeque<PendingTree> queue = new ArrayDeque<>();
-    private final Map<Long, RolloutState> rollouts = new HashMap<>();
-    private final Map<Long, Long> rolloutOfTree = new HashMap<>();
+    private final Map<Long, RolloutState> rolloutOfTree = new HashMap<>();
     private long nextTreeId;
     private int runningTrees;
 
@@ -116,19 +116,14 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     }
 
     private Behavior<Command> onRunRollout(RunRollout run) {
-        if (rollouts.containsKey(run.rolloutId())) {
-            getContext().getLog().error("Rollout {} is already running; request ignored", run.rolloutId());
-            return this;
-        }
         getContext().getLog().debug("Rollout {} started with {} prompts", run.rolloutId(), run.prompts().size());
         RolloutState state = new RolloutState(run, System.nanoTime());
-        rollouts.put(run.rolloutId(), state);
         if (run.prompts().isEmpty()) {
             finish(state);
             return this;
         }
         for (PromptJob prompt : run.prompts()) {
-            queue.add(new PendingTree(run, prompt));
+            queue.add(new PendingTree(state, prompt));
         }
         startQueued();
         return this;
@@ -137,8 +132,7 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     private Behavior<Command> onOutcome(TreeRoot.Outcome outcome) {
         runningTrees--;
         treesPerWorker[workerOfTree.remove(outcome.treeId())]--;
-        Long rolloutId = rolloutOfTree.remove(outcome.treeId());
-        RolloutState state = rollouts.get(rolloutId);
+        RolloutState state = rolloutOfTree.remove(outcome.treeId());
         if (outcome instanceof TreeRoot.TreeFinished finished) {
             state.trees.add(finished);
         } else if (outcome instanceof TreeRoot.TreeFailed failed) {
@@ -154,10 +148,10 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     private void startQueued() {
         while (runningTrees < maxConcurrentTrees && !queue.isEmpty()) {
             PendingTree pending = queue.poll();
-            RunRollout run = pending.run;
+            RunRollout run = pending.rollout.run;
             long treeId = nextTreeId++;
             long treeSeed = TreeRoot.mix(run.seed(), pending.prompt.promptIndex());
-            rolloutOfTree.put(treeId, run.rolloutId());
+            rolloutOfTree.put(treeId, pending.rollout);
             runningTrees++;
             int worker = leastLoadedWorker();
             treesPerWorker[worker]++;
@@ -180,14 +174,13 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
     }
 
     private void finish(RolloutState state) {
-        rollouts.remove(state.run.rolloutId());
         state.trees.sort(Comparator.comparingInt(TreeRoot.TreeFinished::promptIndex));
         double seconds = (System.nanoTime() - state.startNanos) / 1e9;
         state.run.replyTo().tell(new RolloutFinished(state.run.rolloutId(), List.copyOf(state.trees),
                 List.copyOf(state.failures), seconds));
     }
 
-    private record PendingTree(RunRollout run, PromptJob prompt) {}
+    private record PendingTree(RolloutState rollout, PromptJob prompt) {}
 
     private static final class RolloutState {
         final RunRollout run;

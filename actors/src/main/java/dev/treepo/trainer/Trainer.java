@@ -58,11 +58,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private record WeightsSynced(DecodeWorker.WeightsLoaded loaded) implements Command {}
 
+    private record EvaluationDone(Evaluator.Evaluated evaluated) implements Command {}
+
     private enum Phase {
         WARMUP,
         SYNC,
-        EVAL_GREEDY,
-        EVAL_SAMPLED,
+        EVALUATION,
         RL_ROLLOUT,
         DONE
     }
@@ -99,9 +100,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final List<ActorRef<DecodeWorker.Command>> workers;
     private final ActorRef<RolloutFinished> rolloutAdapter;
     private final ActorRef<DecodeWorker.WeightsLoaded> weightsAdapter;
+    private final ActorRef<Evaluator.Evaluated> evaluationAdapter;
     private final RolloutScorer scorer;
     private final MetricsLog metrics;
-    private final List<int[]> evalPromptTokens;
     private final List<Integer> trainOrder;
 
     private ActorRef<TrainingFinished> replyTo;
@@ -114,7 +115,6 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private int promptCursor;
     private List<Problem> stepProblems;
     private List<int[]> stepPromptTokens;
-    private RolloutFinished greedyEval;
     private EvalResult before;
     private boolean evaluatingAfter;
     private long runStartNanos;
@@ -139,9 +139,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         this.version = job.startVersion();
         this.rolloutAdapter = context.messageAdapter(RolloutFinished.class, RolloutDone::new);
         this.weightsAdapter = context.messageAdapter(DecodeWorker.WeightsLoaded.class, WeightsSynced::new);
+        this.evaluationAdapter = context.messageAdapter(Evaluator.Evaluated.class, EvaluationDone::new);
         this.scorer = new RolloutScorer(tokenizer, job.reward(), settings.estimator(), settings.filterUniformGroups());
         this.metrics = new MetricsLog(settings.runDir().resolve("metrics.jsonl"));
-        this.evalPromptTokens = encodePrompts(job.evalProblems());
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < job.trainProblems().size(); i++) {
             order.add(i);
@@ -157,6 +157,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
                 .onMessage(WarmupStep.class, this::onWarmupStep)
                 .onMessage(WeightsSynced.class, this::onWeightsSynced)
                 .onMessage(RolloutDone.class, this::onRolloutDone)
+                .onMessage(EvaluationDone.class, this::onEvaluationDone)
                 .build();
     }
 
@@ -249,37 +250,26 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             afterEvaluation(null);
             return;
         }
-        phase = Phase.EVAL_GREEDY;
-        TreeConfig greedy = job.rolloutTree().independent(1);
-        rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, evalJobs(), greedy, job.scenario(),
-                SamplingParams.greedy(), settings.seed() + 1, rolloutAdapter));
+        phase = Phase.EVALUATION;
+        Evaluator.Plan plan = new Evaluator.Plan(job.evalProblems(), job.format(), job.reward(), job.scenario(),
+                job.rolloutTree(), job.sampling(), settings.evalSamples(), settings.seed() + (evaluatingAfter ? 2 : 1));
+        getContext().spawn(Evaluator.create(plan, tokenizer, rollouts, evaluationAdapter),
+                evaluatingAfter ? "evaluation-after" : "evaluation-before");
     }
 
-    private List<PromptJob> evalJobs() {
-        List<PromptJob> jobs = new ArrayList<>(evalPromptTokens.size());
-        for (int i = 0; i < evalPromptTokens.size(); i++) {
-            jobs.add(new PromptJob(i, evalPromptTokens.get(i)));
+    private Behavior<Command> onEvaluationDone(EvaluationDone done) {
+        EvalResult result = done.evaluated().result();
+        if (result == null) {
+            finishRun(null, done.evaluated().error());
+            return this;
         }
-        return jobs;
-    }
-
-    private void onEvalRollout(RolloutFinished rollout) {
-        if (phase == Phase.EVAL_GREEDY) {
-            greedyEval = rollout;
-            phase = Phase.EVAL_SAMPLED;
-            TreeConfig sampled = job.rolloutTree().independent(settings.evalSamples());
-            rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, evalJobs(), sampled, job.scenario(),
-                    job.sampling(), settings.seed() + 2, rolloutAdapter));
-            return;
-        }
-        EvalResult result = EvalResult.score(greedyEval.trees(), rollout.trees(), job.evalProblems(), tokenizer,
-                job.reward());
         getContext().getLog().info("held-out accuracy ({}, policy version {}, {} problems): greedy {} +- {}, "
                         + "mean over {} samples {} +- {}",
                 evaluatingAfter ? "after RL" : "before RL", version, result.problems(),
                 pct(result.greedyAccuracy()), pct(result.greedyStdErr()), result.samples(),
                 pct(result.sampledAccuracy()), pct(result.sampledStdErr()));
         afterEvaluation(result);
+        return this;
     }
 
     private void afterEvaluation(EvalResult result) {
@@ -323,9 +313,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             finishRun(null, error + "; the policy was saved to " + saved);
             return this;
         }
-        if (phase == Phase.EVAL_GREEDY || phase == Phase.EVAL_SAMPLED) {
-            onEvalRollout(rollout);
-        } else if (phase == Phase.RL_ROLLOUT) {
+        if (phase == Phase.RL_ROLLOUT) {
             train(rollout);
         }
         return this;

@@ -1,0 +1,105 @@
+package dev.treepo.trainer;
+
+import dev.treepo.model.sampling.SamplingParams;
+import dev.treepo.model.tokenizer.Tokenizer;
+import dev.treepo.rollout.RolloutManager;
+import dev.treepo.rollout.RolloutManager.PromptJob;
+import dev.treepo.rollout.RolloutManager.RolloutFinished;
+import dev.treepo.task.Problem;
+import dev.treepo.task.PromptFormat;
+import dev.treepo.task.RewardFunction;
+import dev.treepo.tree.Scenario;
+import dev.treepo.tree.TreeConfig;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Measures held-out accuracy of the policy the workers hold now: one greedy chain per problem, then
+ * N sampled chains per problem, both through the ordinary rollout machinery in independent mode.
+ * Replies once with {@link Evaluated} and stops.
+ */
+public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
+
+    /** Messages an evaluator accepts: only rollout replies, adapted. */
+    public sealed interface Command {}
+
+    private record RolloutDone(RolloutFinished rollout) implements Command {}
+
+    /** The accuracy, or the error that prevented it (then {@code result} is null). */
+    public record Evaluated(EvalResult result, String error) {}
+
+    /** What to evaluate on and how; {@code tree} supplies segment and length limits. */
+    public record Plan(
+            List<Problem> problems,
+            PromptFormat format,
+            RewardFunction reward,
+            Scenario scenario,
+            TreeConfig tree,
+            SamplingParams sampling,
+            int samples,
+            long seed) {}
+
+    public static Behavior<Command> create(
+            Plan plan, Tokenizer tokenizer, ActorRef<RolloutManager.Command> rollouts, ActorRef<Evaluated> replyTo) {
+        return Behaviors.setup(context -> new Evaluator(context, plan, tokenizer, rollouts, replyTo));
+    }
+
+    private final Plan plan;
+    private final Tokenizer tokenizer;
+    private final ActorRef<RolloutManager.Command> rollouts;
+    private final ActorRef<Evaluated> replyTo;
+    private final ActorRef<RolloutFinished> adapter;
+    private final List<PromptJob> jobs;
+    private RolloutFinished greedy;
+
+    private Evaluator(
+            ActorContext<Command> context,
+            Plan plan,
+            Tokenizer tokenizer,
+            ActorRef<RolloutManager.Command> rollouts,
+            ActorRef<Evaluated> replyTo) {
+        super(context);
+        this.plan = plan;
+        this.tokenizer = tokenizer;
+        this.rollouts = rollouts;
+        this.replyTo = replyTo;
+        this.adapter = context.messageAdapter(RolloutFinished.class, RolloutDone::new);
+        this.jobs = new ArrayList<>(plan.problems().size());
+        for (int i = 0; i < plan.problems().size(); i++) {
+            jobs.add(new PromptJob(i, tokenizer.encode(plan.format().prompt(plan.problems().get(i)))));
+        }
+        rollouts.tell(new RolloutManager.RunRollout(0, jobs, plan.tree().independent(1), plan.scenario(),
+                SamplingParams.greedy(), plan.seed(), adapter));
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder().onMessage(RolloutDone.class, this::onRolloutDone).build();
+    }
+
+    private Behavior<Command> onRolloutDone(RolloutDone done) {
+        RolloutFinished rollout = done.rollout();
+        if (!rollout.failures().isEmpty()) {
+            String error = "evaluation rollout failed for " + rollout.failures().size() + " problems, first: "
+                    + rollout.failures().get(0).reason();
+            getContext().getLog().error(error);
+            replyTo.tell(new Evaluated(null, error));
+            return Behaviors.stopped();
+        }
+        if (greedy == null) {
+            greedy = rollout;
+            rollouts.tell(new RolloutManager.RunRollout(1, jobs, plan.tree().independent(plan.samples()),
+                    plan.scenario(), plan.sampling(), plan.seed() + 1, adapter));
+            return this;
+        }
+        EvalResult result = EvalResult.score(greedy.trees(), rollout.trees(), plan.problems(), tokenizer, plan.reward());
+        replyTo.tell(new Evaluated(result, null));
+        return Behaviors.stopped();
+    }
+}

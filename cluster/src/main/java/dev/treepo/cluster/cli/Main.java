@@ -1,0 +1,288 @@
+package dev.treepo.cluster.cli;
+
+import dev.treepo.cluster.config.LoadedSettings;
+import dev.treepo.cluster.config.SettingsException;
+import dev.treepo.cluster.config.SettingsLoader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point of the treepo command line: parses the arguments, loads the settings and runs one
+ * of {@link Commands}.
+ *
+ * <p>Exit codes: 0 success, 1 failure, 2 invalid arguments or settings, otherwise the command's
+ * own code. User errors print one message to stderr without a stack trace.
+ */
+public final class Main {
+
+  /** Exit code for invalid arguments or settings. */
+  public static final int EXIT_USAGE = 2;
+
+  /** Exit code for a command that failed with an exception. */
+  public static final int EXIT_FAILURE = 1;
+
+  /**
+   * System property with the folder the user ran treepo from. The launcher sets it because it
+   * changes to the repository root, and relative --config and --checkpoint paths resolve
+   * against it.
+   */
+  public static final String CALLER_DIR_PROPERTY = "treepo.caller.dir";
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private static final String HELP =
+      """
+      Usage: treepo COMMAND [OPTIONS] [KEY=VALUE ...]
+
+      Trains a language model with reinforcement learning on TreePO tree rollouts.
+
+      Commands:
+        train   Run the supervised warm-up, then the RL steps, writing to the run folder.
+        eval    Evaluate a checkpoint on the task's evaluation problems.
+        bench   Measure rollout and training speed with the given settings.
+        help    Print this help.
+
+      Options:
+        --config FILE      HOCON file that sets some keys inside a treepo { } block,
+                           as conf/treepo.conf does.
+        --checkpoint DIR   Checkpoint folder to evaluate (eval only, required).
+        KEY=VALUE          Set one key; KEY has no treepo. prefix, e.g. rollout.width=8.
+                           VALUE is a HOCON number, boolean or "quoted string"; other
+                           text is taken as a string, e.g. inference.device=gpu:0.
+
+      Settings apply in this order, later ones winning: the defaults in conf/treepo.conf,
+      then --config, then KEY=VALUE. An unknown key is an error. The run folder is run.dir,
+      or runs/RUN_NAME when run.dir is empty.
+
+      Exit status: 0 success, 1 failure, 2 invalid arguments or settings.
+
+      Examples:
+        treepo train rollout.width=8 train.steps=2
+        treepo train --config my-run.conf inference.device=gpu:0
+        treepo eval --checkpoint CHECKPOINT_DIR eval.samples=8
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code;
+    try {
+      code = run(args, System.out, System.err, callerDir());
+    } catch (Error e) {
+      // Pekko's non-daemon threads would keep the JVM alive after main ends, so exit here.
+      log.error("treepo failed", e);
+      code = EXIT_FAILURE;
+    }
+    System.exit(code);
+  }
+
+  /**
+   * Runs the command line {@code args} and returns the exit code, without calling System.exit.
+   *
+   * @param callerDir folder that relative --config and --checkpoint paths resolve against
+   */
+  static int run(String[] args, PrintStream out, PrintStream err, Path callerDir) {
+    Invocation invocation;
+    try {
+      invocation = Invocation.parse(args, callerDir);
+    } catch (UsageException e) {
+      err.println("invalid argument: " + e.getMessage() + "; usage: " + e.usage());
+      return EXIT_USAGE;
+    }
+    if (invocation.command() == Command.HELP) {
+      out.print(HELP);
+      return 0;
+    }
+    Path checkpoint = invocation.checkpoint();
+    if (checkpoint != null && !Files.isDirectory(checkpoint)) {
+      String problem =
+          Files.exists(checkpoint) ? "checkpoint is not a folder" : "checkpoint folder not found";
+      err.println(problem + ": " + checkpoint + "; pass a folder that train wrote");
+      return EXIT_USAGE;
+    }
+
+    try {
+      LoadedSettings loaded = SettingsLoader.load(invocation.configFile(), invocation.overrides());
+      return switch (invocation.command()) {
+        case TRAIN -> Commands.train(loaded.settings(), loaded.config());
+        case EVAL -> Commands.eval(loaded.settings(), loaded.config(), checkpoint);
+        case BENCH -> Commands.bench(loaded.settings(), loaded.config());
+        case HELP -> throw new IllegalStateException("help is handled above");
+      };
+    } catch (SettingsException e) {
+      err.println(e.getMessage());
+      return EXIT_USAGE;
+    } catch (IllegalArgumentException e) {
+      // Invalid input found while starting: a bad data line, checkpoint or setting combination.
+      err.println("invalid input: " + e.getMessage());
+      return EXIT_USAGE;
+    } catch (IOException | UncheckedIOException e) {
+      err.println(invocation.command().word() + " failed: " + e.getMessage());
+      return EXIT_FAILURE;
+    } catch (RuntimeException e) {
+      log.error("{} failed", invocation.command().word(), e);
+      return EXIT_FAILURE;
+    }
+  }
+
+  private static Path callerDir() {
+    String dir = System.getProperty(CALLER_DIR_PROPERTY, "");
+    return dir.isBlank() ? Path.of("").toAbsolutePath() : Path.of(dir);
+  }
+
+  /** A command with the word that selects it and its one-line usage. */
+  enum Command {
+    TRAIN("train", "treepo train [--config FILE] [KEY=VALUE ...]"),
+    EVAL("eval", "treepo eval --checkpoint DIR [--config FILE] [KEY=VALUE ...]"),
+    BENCH("bench", "treepo bench [--config FILE] [KEY=VALUE ...]"),
+    HELP("help", "treepo help");
+
+    static final String GENERAL_USAGE =
+        "treepo {train|eval|bench|help} [--checkpoint DIR] [--config FILE] [KEY=VALUE ...]";
+
+    private final String word;
+    private final String usage;
+
+    Command(String word, String usage) {
+      this.word = word;
+      this.usage = usage;
+    }
+
+    String word() {
+      return word;
+    }
+
+    String usage() {
+      return usage;
+    }
+
+    static Command fromWord(String word) {
+      if (word.equals("--help") || word.equals("-h")) {
+        return HELP;
+      }
+      for (Command command : values()) {
+        if (command.word.equals(word)) {
+          return command;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Invalid command-line arguments; the message names the argument. */
+  static final class UsageException extends Exception {
+    private static final long serialVersionUID = 1L;
+    private final String usage;
+
+    UsageException(String message, String usage) {
+      super(message);
+      this.usage = usage;
+    }
+
+    String usage() {
+      return usage;
+    }
+  }
+
+  /**
+   * A parsed command line; configFile and checkpoint are absolute, or null when not given.
+   *
+   * @param overrides the KEY=VALUE arguments in the order given
+   */
+  record Invocation(Command command, Path configFile, Path checkpoint, List<String> overrides) {
+
+    static Invocation parse(String[] args, Path callerDir) throws UsageException {
+      if (args.length == 0) {
+        throw new UsageException("missing command", Command.GENERAL_USAGE);
+      }
+      Command command = Command.fromWord(args[0]);
+      if (command == null) {
+        String kind = args[0].startsWith("-") ? "unknown option " : "unknown command ";
+        throw new UsageException(kind + args[0], Command.GENERAL_USAGE);
+      }
+      String usage = command.usage();
+      Path configFile = null;
+      Path checkpoint = null;
+      List<String> overrides = new ArrayList<>();
+
+      for (int i = 1; i < args.length; i++) {
+        String arg = args[i];
+        if (arg.equals("--help") || arg.equals("-h")) {
+          return new Invocation(Command.HELP, null, null, List.of());
+        }
+        boolean inlineValue = arg.startsWith("--") && arg.contains("=");
+        String option = inlineValue ? arg.substring(0, arg.indexOf('=')) : arg;
+        switch (option) {
+          case "--config" -> {
+            if (configFile != null) {
+              throw new UsageException("--config given twice", usage);
+            }
+            String text = optionValue(args, i, usage);
+            i += inlineValue ? 0 : 1;
+            configFile = resolve(callerDir, text, "--config", usage);
+          }
+          case "--checkpoint" -> {
+            if (command != Command.EVAL) {
+              throw new UsageException("--checkpoint applies to eval only", usage);
+            }
+            if (checkpoint != null) {
+              throw new UsageException("--checkpoint given twice", usage);
+            }
+            String text = optionValue(args, i, usage);
+            i += inlineValue ? 0 : 1;
+            checkpoint = resolve(callerDir, text, "--checkpoint", usage);
+          }
+          default -> {
+            if (arg.startsWith("-")) {
+              throw new UsageException("unknown option " + arg, usage);
+            }
+            if (arg.indexOf('=') <= 0) {
+              throw new UsageException(
+                  "unexpected argument \"" + arg + "\" (settings are given as KEY=VALUE)", usage);
+            }
+            overrides.add(arg);
+          }
+        }
+      }
+      if (command == Command.EVAL && checkpoint == null) {
+        throw new UsageException("eval needs --checkpoint DIR", usage);
+      }
+      return new Invocation(command, configFile, checkpoint, List.copyOf(overrides));
+    }
+
+    /** Returns the value of the option at args[i], written "--name=value" or "--name value". */
+    private static String optionValue(String[] args, int i, String usage) throws UsageException {
+      String arg = args[i];
+      int equals = arg.indexOf('=');
+      String name = equals >= 0 ? arg.substring(0, equals) : arg;
+      String value;
+      if (equals >= 0) {
+        value = arg.substring(equals + 1);
+      } else {
+        value = i + 1 < args.length ? args[i + 1] : "";
+      }
+      if (value.isEmpty() || (equals < 0 && value.startsWith("--"))) {
+        throw new UsageException(name + " needs a value", usage);
+      }
+      return value;
+    }
+
+    private static Path resolve(Path callerDir, String text, String option, String usage)
+        throws UsageException {
+      try {
+        return callerDir.resolve(text).normalize();
+      } catch (InvalidPathException e) {
+        String message = option + " has an invalid path \"" + text + "\": " + e.getReason();
+        throw new UsageException(message, usage);
+      }
+    }
+  }
+}
