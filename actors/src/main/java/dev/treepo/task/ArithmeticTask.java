@@ -11,14 +11,14 @@ import java.util.Random;
  *
  * <p>Levels, with examples of question and solution:
  * <ol>
- *   <li>addition: {@code 23+45} gives {@code "23+45=68. \boxed{68}"}</li>
+ *   <li>addition: {@code 23+45} gives {@code "23+45=\boxed{68}"}</li>
  *   <li>subtraction, which may go negative, or a one-digit product: {@code 23-45} gives
- *       {@code "23-45=-22. \boxed{-22}"}, {@code 7*8} gives {@code "7*8=56. \boxed{56}"}</li>
+ *       {@code "23-45=\boxed{-22}"}, {@code 7*8} gives {@code "7*8=\boxed{56}"}</li>
  *   <li>two operations with at least one product, so that precedence matters: {@code 7+6*3} gives
- *       {@code "6*3=18. 7+18=25. \boxed{25}"}</li>
+ *       {@code "6*3=18. 7+18=\boxed{25}"}</li>
  *   <li>half of the problems have three operations with at least one product. The other half
  *       multiply a two-digit number by a one-digit one whose units product carries, worked through
- *       tens and units: {@code 47*6} gives {@code "40*6=240. 7*6=42. 240+42=282. \boxed{282}"}</li>
+ *       tens and units: {@code 47*6} gives {@code "40*6=240. 7*6=42. 240+42=\boxed{282}"}</li>
  * </ol>
  * With the limits below every solution is shorter than 60 characters.
  *

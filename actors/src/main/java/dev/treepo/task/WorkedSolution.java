@@ -5,7 +5,10 @@ import java.util.List;
 
 /**
  * Step-by-step arithmetic in plain ASCII, as the built-in task writes its solutions: one
- * {@code "a op b=c. "} step per operation, then {@code \boxed{value}}.
+ * {@code "a op b=c. "} step per operation, except that the last step writes its result inside
+ * the box, {@code "a op b=\boxed{value}"}. The answer then appears once, so a sampled solution can
+ * never box a number that differs from its own last step, and a reward on the box rewards the
+ * arithmetic itself.
  *
  * @param text  the whole worked solution
  * @param value the final value, equal to the number in the box
@@ -15,7 +18,7 @@ record WorkedSolution(String text, long value) {
     /**
      * Evaluates a flat expression over {@code +}, {@code -} and {@code *} with the usual precedence.
      * Products are worked first, leftmost first, then sums and differences left to right, so
-     * {@code 7+6*3} gives {@code "6*3=18. 7+18=25. \boxed{25}"}.
+     * {@code 7+6*3} gives {@code "6*3=18. 7+18=\boxed{25}"}.
      *
      * @param operands  the numbers, one more than {@code operators}
      * @param operators the operators, each {@code '+'}, {@code '-'} or {@code '*'}
@@ -59,7 +62,7 @@ record WorkedSolution(String text, long value) {
 
     /**
      * Multiplies a two-digit number by a one-digit factor through its tens and units, for example
-     * {@code 47*6} gives {@code "40*6=240. 7*6=42. 240+42=282. \boxed{282}"}.
+     * {@code 47*6} gives {@code "40*6=240. 7*6=42. 240+42=\boxed{282}"}.
      */
     static WorkedSolution multiplyByParts(int tens, int units, int factor) {
         StringBuilder text = new StringBuilder();
@@ -76,6 +79,10 @@ record WorkedSolution(String text, long value) {
     }
 
     private static WorkedSolution finish(StringBuilder text, long value) {
+        String lastResult = value + ". ";
+        if (text.length() >= lastResult.length() && text.toString().endsWith("=" + lastResult)) {
+            text.setLength(text.length() - lastResult.length());
+        }
         text.append(BoxedAnswer.wrap(Long.toString(value)));
         return new WorkedSolution(text.toString(), value);
     }

@@ -13,7 +13,8 @@ import java.util.List;
  *
  * @param problems        problems evaluated
  * @param greedyAccuracy  fraction solved by greedy decoding
- * @param greedyStdErr    sqrt(p (1 - p) / problems)
+ * @param greedyStdErr    standard error of the mean over problems, with the unbiased variance:
+ *                        sqrt(p (1 - p) / (problems - 1))
  * @param samples         sampled answers per problem
  * @param sampledAccuracy mean over problems of the fraction of correct samples
  * @param sampledStdErr   standard deviation over problems of that fraction, divided by sqrt(problems)

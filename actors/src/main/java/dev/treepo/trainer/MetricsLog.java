@@ -24,6 +24,23 @@ public final class MetricsLog {
         return file;
     }
 
+    /**
+     * Renames a file left by an earlier run in the same folder to {@code NAME.TIMESTAMP}, so this
+     * run's lines do not mix with it and nothing is lost.
+     */
+    public void moveAsideExisting() {
+        if (!Files.exists(file)) {
+            return;
+        }
+        Path aside = file.resolveSibling(file.getFileName() + "." + System.currentTimeMillis());
+        try {
+            Files.move(file, aside);
+            org.slf4j.LoggerFactory.getLogger(MetricsLog.class).info("Moved the earlier {} to {}", file, aside);
+        } catch (IOException e) {
+            throw new UncheckedIOException("failed to move the earlier " + file + " aside to " + aside, e);
+        }
+    }
+
     /** Appends {@code fields} (insertion order kept when the map keeps it) as one line. */
     public void append(Map<String, ?> fields) {
         try {

@@ -17,6 +17,8 @@ import java.util.List;
  */
 public final class RolloutScorer {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RolloutScorer.class);
+
     private final Tokenizer tokenizer;
     private final RewardFunction reward;
     private final AdvantageEstimator estimator;
@@ -72,6 +74,11 @@ public final class RolloutScorer {
             System.arraycopy(prompt, 0, tokens, 0, prompt.length);
             System.arraycopy(leaf.responseTokens(), 0, tokens, prompt.length, leaf.responseTokens().length);
             sequences.add(new TrainSequence(tokens, prompt.length, leaf.lossMask(), (float) advantages[i]));
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("prompt {} leaf {} reward {} advantage {} finish {}: {}", leaf.promptIndex(), leaf.nodeId(),
+                        keptScored.get(i).reward(), String.format("%.3f", advantages[i]), leaf.finishReason(),
+                        tokenizer.decode(leaf.responseTokens()).replace("\n", "\\n"));
+            }
         }
         int promptsKept = (int) keptScored.stream().mapToInt(Scored::groupId).distinct().count();
         return new ScoredRollout(sequences, leafCount, rewardMean, accuracy, promptsKept, trees.size());

@@ -68,7 +68,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         DONE
     }
 
-    /** What the trainer works on, fixed for the run. */
+    /** The data, reward, scenario, rollout shape and sampling of a run, fixed from its start. */
     public record Job(
             List<Problem> trainProblems,
             List<Problem> evalProblems,
@@ -113,8 +113,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private long nextRolloutId;
     private int rlStep;
     private int promptCursor;
-    private List<Problem> stepProblems;
-    private List<int[]> stepPromptTokens;
+    private StepBatch stepBatch;
     private EvalResult before;
     private boolean evaluatingAfter;
     private long runStartNanos;
@@ -164,6 +163,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private Behavior<Command> onStart(Start start) {
         replyTo = start.replyTo();
         runStartNanos = System.nanoTime();
+        metrics.moveAsideExisting();
         getContext().getLog().info("Training run started: {} warm-up steps, {} RL steps of {} prompts, run folder {}",
                 settings.warmupSteps(), settings.rlSteps(), settings.promptsPerStep(), settings.runDir());
         if (settings.warmupSteps() > 0) {
@@ -199,7 +199,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         policy.setLearningRate(settings.learningRate());
         version++;
         PolicyWeights weights = new PolicyWeights(version, policy.weights());
-        checkpoints.save(settings.runDir().resolve("warmup"), weights, null, 0);
+        checkpoints.save(settings.runDir().resolve("warmup"), weights, policy.optimizerState(), 0);
         getContext().getLog().info("Warm-up finished; checkpoint {}", settings.runDir().resolve("warmup"));
         publish(weights, this::startEvaluation);
         return this;
@@ -290,17 +290,25 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             return;
         }
         phase = Phase.RL_ROLLOUT;
-        stepProblems = new ArrayList<>(settings.promptsPerStep());
+        stepBatch = new StepBatch();
+        startStepRollout();
+    }
+
+    /** Rolls out the next promptsPerStep training prompts for the current step. */
+    private void startStepRollout() {
+        List<Problem> problems = new ArrayList<>(settings.promptsPerStep());
         for (int i = 0; i < settings.promptsPerStep(); i++) {
-            stepProblems.add(job.trainProblems().get(nextTrainIndex()));
+            problems.add(job.trainProblems().get(nextTrainIndex()));
         }
-        stepPromptTokens = encodePrompts(stepProblems);
+        List<int[]> promptTokens = encodePrompts(problems);
         List<PromptJob> jobs = new ArrayList<>();
-        for (int i = 0; i < stepProblems.size(); i++) {
-            jobs.add(new PromptJob(i, stepPromptTokens.get(i)));
+        for (int i = 0; i < problems.size(); i++) {
+            jobs.add(new PromptJob(i, promptTokens.get(i)));
         }
+        stepBatch.pending(problems, promptTokens);
+        long seed = settings.seed() * 1_000_003L + rlStep * 131L + stepBatch.rollouts();
         rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, jobs, job.rolloutTree(), job.scenario(),
-                job.sampling(), settings.seed() * 1_000_003L + rlStep, rolloutAdapter));
+                job.sampling(), seed, rolloutAdapter));
     }
 
     private Behavior<Command> onRolloutDone(RolloutDone done) {
@@ -313,18 +321,29 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             finishRun(null, error + "; the policy was saved to " + saved);
             return this;
         }
-        if (phase == Phase.RL_ROLLOUT) {
-            train(rollout);
+        if (phase != Phase.RL_ROLLOUT) {
+            return this;
+        }
+        stepBatch.add(rollout, scorer.score(rollout.trees(), stepBatch.problems(), stepBatch.promptTokens()));
+        // Dynamic sampling: prompts whose leaves all scored the same carry no signal, so roll out more
+        // prompts until the step has enough with mixed rewards (or the rollout budget is spent).
+        boolean needMore = settings.filterUniformGroups()
+                && stepBatch.promptsKept() < settings.promptsPerStep()
+                && stepBatch.rollouts() < settings.maxRolloutsPerStep();
+        if (needMore) {
+            startStepRollout();
+        } else {
+            train();
         }
         return this;
     }
 
-    private void train(RolloutFinished rollout) {
+    private void train() {
         long trainStart = System.nanoTime();
-        ScoredRollout scored = scorer.score(rollout.trees(), stepProblems, stepPromptTokens);
-        RlStats stats = scored.sequences().isEmpty()
+        List<TrainSequence> sequences = stepBatch.sequences();
+        RlStats stats = sequences.isEmpty()
                 ? null
-                : policy.rlStep(scored.sequences(), settings.miniBatches());
+                : policy.rlStep(sequences, Math.min(settings.miniBatches(), sequences.size()));
         double trainSeconds = seconds(trainStart);
         rlStep++;
         version++;
@@ -332,33 +351,37 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (settings.checkpointEvery() > 0 && rlStep % settings.checkpointEvery() == 0 && rlStep < settings.rlSteps()) {
             checkpoints.save(settings.runDir().resolve("checkpoint-" + rlStep), weights, policy.optimizerState(), rlStep);
         }
-        logStep(rollout, scored, stats, trainSeconds);
+        logStep(stepBatch, stats, trainSeconds);
         publish(weights, this::nextRlStep);
     }
 
-    private void logStep(RolloutFinished rollout, ScoredRollout scored, RlStats stats, double trainSeconds) {
+    private void logStep(StepBatch batch, RlStats stats, double trainSeconds) {
         getContext().getLog().info(
-                "step {}/{} reward {} acc {} leaves {} calls {} fwd {} leaf-tok {} rollout {}s train {}s",
-                rlStep, settings.rlSteps(), fmt(scored.rewardMean()), fmt(scored.accuracy()), scored.leaves(),
-                rollout.inferenceCalls(), rollout.tokensForwarded(), rollout.tokensInLeaves(),
-                fmt(rollout.seconds()), fmt(trainSeconds));
+                "step {}/{} reward {} acc {} leaves {} trained prompts {} calls {} fwd {} leaf-tok {} rollout {}s train {}s",
+                rlStep, settings.rlSteps(), fmt(batch.rewardMean()), fmt(batch.accuracy()), batch.leaves(),
+                batch.promptsKept(), batch.inferenceCalls(), batch.tokensForwarded(), batch.tokensInLeaves(),
+                fmt(batch.rolloutSeconds()), fmt(trainSeconds));
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("step", rlStep);
-        line.put("reward_mean", scored.rewardMean());
-        line.put("accuracy", scored.accuracy());
-        line.put("leaves", scored.leaves());
-        line.put("prompts_trained", scored.promptsKept());
-        line.put("inference_calls", rollout.inferenceCalls());
-        line.put("tokens_forwarded", rollout.tokensForwarded());
-        line.put("tokens_in_leaves", rollout.tokensInLeaves());
-        line.put("rollout_seconds", rollout.seconds());
+        line.put("reward_mean", batch.rewardMean());
+        line.put("accuracy", batch.accuracy());
+        line.put("leaves", batch.leaves());
+        line.put("rollouts", batch.rollouts());
+        line.put("prompts_trained", batch.promptsKept());
+        line.put("inference_calls", batch.inferenceCalls());
+        line.put("tokens_forwarded", batch.tokensForwarded());
+        line.put("tokens_in_leaves", batch.tokensInLeaves());
+        line.put("rollout_seconds", batch.rolloutSeconds());
         line.put("train_seconds", trainSeconds);
         line.put("policy_version", version);
         if (stats != null) {
             line.put("loss", stats.loss());
             line.put("clip_fraction", stats.clipFraction());
+            line.put("dual_clip_fraction", stats.dualClipFraction());
             line.put("grad_norm", stats.gradNorm());
-            line.put("kl", stats.approxKl());
+            // Mean of old minus new log-prob over trained tokens: how far the update moved the policy.
+            line.put("approx_kl", stats.approxKl());
+            line.put("reference_kl", stats.referenceKl());
         }
         metrics.append(line);
     }
@@ -383,11 +406,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("problems", after.problems());
         line.put("samples", after.samples());
-        line.put("before", before);
-        line.put("after", after);
+        line.put("before", evalFields(before));
+        line.put("after", evalFields(after));
         line.put("greedy_improvement_std_errs", before.greedyImprovementInStdErrs(after));
         line.put("sampled_improvement_std_errs", before.sampledImprovementInStdErrs(after));
-        new MetricsLog(settings.runDir().resolve("eval.jsonl")).append(line);
+        MetricsLog evalLog = new MetricsLog(settings.runDir().resolve("eval.jsonl"));
+        evalLog.moveAsideExisting();
+        evalLog.append(line);
         getContext().getLog().info("RL changed held-out accuracy: greedy {} -> {} ({} standard errors), "
                         + "sampled {} -> {} ({} standard errors), {} problems",
                 pct(before.greedyAccuracy()), pct(after.greedyAccuracy()), fmt(before.greedyImprovementInStdErrs(after)),
@@ -396,6 +421,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     }
 
     // ---- helpers ----
+
+    private static Map<String, Object> evalFields(EvalResult result) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("greedy_accuracy", result.greedyAccuracy());
+        fields.put("greedy_std_err", result.greedyStdErr());
+        fields.put("sampled_accuracy", result.sampledAccuracy());
+        fields.put("sampled_std_err", result.sampledStdErr());
+        return fields;
+    }
 
     private int nextTrainIndex() {
         int index = trainOrder.get(promptCursor % trainOrder.size());

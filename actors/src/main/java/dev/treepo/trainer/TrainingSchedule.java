@@ -14,6 +14,8 @@ import java.nio.file.Path;
  * @param miniBatches         optimizer updates per RL step
  * @param estimator           advantage estimator
  * @param filterUniformGroups drop prompts whose leaves all have the same reward
+ * @param maxRolloutsPerStep  with the filter on, rollouts of promptsPerStep prompts a step may run
+ *                            to collect promptsPerStep prompts with mixed rewards
  * @param evalSamples         sampled answers per held-out problem
  * @param checkpointEvery     RL steps between checkpoints; 0 writes only the final one
  * @param seed                seed of the prompt order and of every rollout
@@ -29,6 +31,7 @@ public record TrainingSchedule(
         int miniBatches,
         AdvantageEstimator estimator,
         boolean filterUniformGroups,
+        int maxRolloutsPerStep,
         int evalSamples,
         int checkpointEvery,
         long seed,
@@ -40,6 +43,7 @@ public record TrainingSchedule(
         require(rlSteps >= 0, "train.steps must be >= 0, got " + rlSteps);
         require(promptsPerStep >= 1, "train.prompts-per-step must be >= 1, got " + promptsPerStep);
         require(miniBatches >= 1, "train.mini-batches must be >= 1, got " + miniBatches);
+        require(maxRolloutsPerStep >= 1, "advantage.max-rollouts-per-step must be >= 1, got " + maxRolloutsPerStep);
         require(evalSamples >= 1, "eval.samples must be >= 1, got " + evalSamples);
         require(checkpointEvery >= 0, "train.checkpoint-every must be >= 0, got " + checkpointEvery);
     }

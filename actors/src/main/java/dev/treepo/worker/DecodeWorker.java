@@ -163,6 +163,10 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
     }
 
     private Behavior<Command> onReleaseTree(ReleaseTree release) {
+        // Segments of the tree that are still queued or decoding are dropped without a reply: the tree
+        // root that sends this has stopped waiting for them.
+        waiting.removeIf(request -> request.treeId() == release.treeId());
+        active.removeIf(segment -> segment.request.treeId() == release.treeId());
         Map<Integer, Integer> sequences = sequencesByTree.remove(release.treeId());
         if (sequences != null) {
             for (int seq : sequences.values()) {
@@ -224,7 +228,8 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
             DecodeSegment request = waiting.peek();
             Integer parentSeq = null;
             if (request.parentNodeId() >= 0) {
-                parentSeq = sequencesOf(request.treeId()).get(request.parentNodeId());
+                Map<Integer, Integer> treeSequences = sequencesByTree.get(request.treeId());
+                parentSeq = treeSequences == null ? null : treeSequences.get(request.parentNodeId());
                 if (parentSeq == null) {
                     waiting.poll();
                     fail(request, "unknown parent node " + request.parentNodeId() + " of tree " + request.treeId()

@@ -46,7 +46,7 @@ public final class RolloutBench {
     public static int run(Settings settings, PrintStream out) throws IOException {
         ModelSource model = settings.model().path().isEmpty()
                 ? ModelSource.tiny(settings.run().seed(), Files.createTempDirectory("treepo-bench"))
-                : ModelSource.load(Path.of(settings.model().path()));
+                : ModelSource.load(Settings.userPath(settings.model().path()));
         Tokenizer tokenizer = model.tokenizer();
         List<Problem> problems = RunParts.evalProblems(settings.task(), settings.train().promptsPerStep());
         PromptFormat format = new PromptFormat();
@@ -85,7 +85,9 @@ public final class RolloutBench {
     private static RolloutFinished rollout(
             EmbeddedSystem system, InferenceSide inference, List<PromptJob> jobs, TreeConfig tree, Settings settings,
             long seed) {
-        EmbeddedSystem.Reply<RolloutFinished> done = system.reply(RolloutFinished.class, "bench-" + System.nanoTime());
+        EmbeddedSystem.Reply<RolloutFinished> done = system.reply(RolloutFinished.class, "bench-" + System.nanoTime())
+                .watch(inference.rollouts());
+        inference.workers().forEach(done::watch);
         inference.rollouts().tell(new RolloutManager.RunRollout(seed, jobs, tree, new BoxedAnswerScenario(tree),
                 RunParts.sampling(settings.rollout()), seed, done.ref()));
         RolloutFinished finished = done.future().join();

@@ -41,7 +41,9 @@ final class EvalCommand {
             Evaluator.Plan plan = new Evaluator.Plan(problems, new PromptFormat(), new BoxedMatchReward(),
                     new BoxedAnswerScenario(tree), tree, RunParts.sampling(settings.rollout()), settings.eval().samples(),
                     settings.run().seed() + 2);
-            EmbeddedSystem.Reply<Evaluator.Evaluated> done = system.reply(Evaluator.Evaluated.class, "result");
+            EmbeddedSystem.Reply<Evaluator.Evaluated> done = system.reply(Evaluator.Evaluated.class, "result")
+                    .watch(inference.rollouts());
+            inference.workers().forEach(done::watch);
             system.spawn(Evaluator.create(plan, model.tokenizer(), inference.rollouts(), done.ref()), "evaluator",
                     Props.empty());
             Evaluator.Evaluated evaluated = done.future().join();

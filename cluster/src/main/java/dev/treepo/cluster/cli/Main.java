@@ -47,7 +47,7 @@ public final class Main {
       Commands:
         train   Run the supervised warm-up, then the RL steps, writing to the run folder.
         eval    Evaluate a checkpoint on the task's evaluation problems.
-        bench   Measure rollout and training speed with the given settings.
+        bench   Compare tree rollouts with independent sampling: calls, tokens, time.
         help    Print this help.
 
       Options:

@@ -39,7 +39,7 @@ final class TrainCommand {
         Files.writeString(runDir.resolve("config.conf"), effectiveConfig);
         ModelSource model = settings.model().path().isEmpty()
                 ? ModelSource.tiny(settings.run().seed(), runDir)
-                : ModelSource.load(Path.of(settings.model().path()));
+                : ModelSource.load(Settings.userPath(settings.model().path()));
         List<Problem> train = RunParts.trainProblems(settings.task());
         List<Problem> eval = RunParts.evalProblems(settings.task(), settings.eval().maxProblems());
         TreeConfig tree = RunParts.treeConfig(settings.rollout());
@@ -54,7 +54,8 @@ final class TrainCommand {
                 ? Qwen2Weights.fromHost(model.config(), manager, model.weights())
                 : null;
         try (PolicyTrainer policy = new PolicyTrainer(Qwen2Weights.fromHost(model.config(), manager, model.weights()),
-                        reference, model.tokenizer().padId(), RunParts.optimizer(settings.train()));
+                        reference, model.tokenizer().padId(), model.tokenizer().vocabSize(),
+                        RunParts.optimizer(settings.train()));
                 EmbeddedSystem system = EmbeddedSystem.start("treepo")) {
             if (model.optimizerState() != null) {
                 policy.loadOptimizerState(model.optimizerState());
@@ -67,7 +68,10 @@ final class TrainCommand {
                             new CheckpointWriter(model.config(), model.tokenizerJson()), inference.rollouts(),
                             inference.workers()),
                     "trainer", DispatcherSelector.blocking());
-            EmbeddedSystem.Reply<Trainer.TrainingFinished> done = system.reply(Trainer.TrainingFinished.class, "run");
+            EmbeddedSystem.Reply<Trainer.TrainingFinished> done = system.reply(Trainer.TrainingFinished.class, "run")
+                    .watch(trainer)
+                    .watch(inference.rollouts());
+            inference.workers().forEach(done::watch);
             trainer.tell(new Trainer.Start(done.ref()));
             Trainer.TrainingFinished finished = done.future().join();
             if (finished.error() != null) {

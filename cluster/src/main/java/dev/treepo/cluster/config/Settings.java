@@ -42,9 +42,23 @@ public record Settings(
     Objects.requireNonNull(inference, "inference");
   }
 
-  /** Returns the output folder: run.dir when set, else runs/RUN_NAME, relative paths as given. */
+  /**
+   * Returns the output folder: run.dir when set, resolved like {@link #userPath}, else
+   * runs/RUN_NAME under the working directory (the repository root when started by ./treepo).
+   */
   public Path runDir() {
-    return run.dir().isEmpty() ? Path.of("runs", run.name()) : Path.of(run.dir());
+    return run.dir().isEmpty() ? Path.of("runs", run.name()) : userPath(run.dir());
+  }
+
+  /**
+   * Resolves a path the user typed (model.path, run.dir, task files) against the folder the
+   * command was started from, which ./treepo passes as the system property treepo.caller.dir
+   * because it runs Java from the repository root. Absolute paths are returned unchanged.
+   */
+  public static Path userPath(String text) {
+    Path path = Path.of(text);
+    String callerDir = System.getProperty("treepo.caller.dir", "");
+    return path.isAbsolute() || callerDir.isBlank() ? path : Path.of(callerDir).resolve(path);
   }
 
   /** Block {@code run}: name, output folder and the seed of the run. */
@@ -63,6 +77,9 @@ public record Settings(
     public Model {
       pathOrEmpty("model.path", path);
       notBlank("model.preset", preset);
+      if (!preset.equals("tiny")) {
+        throw SettingsException.invalidValue("model.preset", preset, "tiny (the only built-in model)");
+      }
     }
   }
 
@@ -186,14 +203,19 @@ public record Settings(
     }
   }
 
-  /** Block {@code advantage}: how rewards become per-leaf advantages. */
-  public record Advantage(Estimator estimator, boolean filterUniformGroups) {
+  /**
+   * Block {@code advantage}: how rewards become per-leaf advantages. With the uniform-group filter
+   * on, a step rolls out further batches of prompts until prompts-per-step prompts with mixed
+   * rewards are collected, at most maxRolloutsPerStep batches.
+   */
+  public record Advantage(Estimator estimator, boolean filterUniformGroups, int maxRolloutsPerStep) {
 
     /** Sub-group baselines per shared ancestor (TreePO), or group mean and std (GRPO). */
     public enum Estimator implements ConfigEnum { TREEPO, GRPO }
 
     public Advantage {
       Objects.requireNonNull(estimator, "advantage.estimator");
+      positive("advantage.max-rollouts-per-step", maxRolloutsPerStep);
     }
   }
 
@@ -230,7 +252,7 @@ public record Settings(
       // a value of 1 or less would cut into the ordinary PPO range around a ratio of 1.
       greaterThan("train.dual-clip", dualClip, 1);
       nonNegative("train.kl-coef", klCoef);
-      positive("train.checkpoint-every", checkpointEvery);
+      nonNegative("train.checkpoint-every", checkpointEvery);
     }
   }
 

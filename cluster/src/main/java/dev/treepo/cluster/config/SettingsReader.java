@@ -52,7 +52,8 @@ final class SettingsReader {
         rollout(),
         new Settings.Advantage(
             choice("advantage.estimator", Settings.Advantage.Estimator.class),
-            flag("advantage.filter-uniform-groups")),
+            flag("advantage.filter-uniform-groups"),
+            integer("advantage.max-rollouts-per-step")),
         train(),
         new Settings.Eval(integer("eval.samples"), integer("eval.max-problems")),
         inference());

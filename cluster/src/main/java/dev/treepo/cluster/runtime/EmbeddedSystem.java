@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SpawnProtocol;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
@@ -40,19 +41,41 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     /**
      * Spawns an actor that completes the returned future with the first message it receives, then
-     * stops: the bridge from an actor's reply to the command-line thread.
+     * stops: the bridge from an actor's reply to the command-line thread. Call {@link Reply#watch}
+     * on the actors the result depends on: if one stops first (it failed), the future fails
+     * instead of waiting forever.
      */
     public <T> Reply<T> reply(Class<T> type, String name) {
         CompletableFuture<T> future = new CompletableFuture<>();
-        ActorRef<T> ref = spawn(Behaviors.receive(type).onAnyMessage(message -> {
-            future.complete(message);
-            return Behaviors.stopped();
-        }).build(), name, Props.empty());
-        return new Reply<>(ref, future);
+        ActorRef<Object> ref = spawn(Behaviors.setup(context -> Behaviors.receive(Object.class)
+                .onMessage(WatchRequest.class, request -> {
+                    context.watch(request.actor());
+                    return Behaviors.same();
+                })
+                .onSignal(Terminated.class, stopped -> {
+                    future.completeExceptionally(new IllegalStateException("actor " + stopped.getRef().path()
+                            + " stopped before the result arrived; its error is in the log above"));
+                    return Behaviors.stopped();
+                })
+                .onAnyMessage(message -> {
+                    future.complete(type.cast(message));
+                    return Behaviors.stopped();
+                })
+                .build()), name, Props.empty());
+        return new Reply<>(ref.unsafeUpcast(), ref, future);
     }
 
+    private record WatchRequest(ActorRef<?> actor) {}
+
     /** A reply address and the future its first message completes. */
-    public record Reply<T>(ActorRef<T> ref, CompletableFuture<T> future) {}
+    public record Reply<T>(ActorRef<T> ref, ActorRef<Object> collector, CompletableFuture<T> future) {
+
+        /** Fails the future if {@code actor} stops before the reply arrives. */
+        public Reply<T> watch(ActorRef<?> actor) {
+            collector.tell(new WatchRequest(actor));
+            return this;
+        }
+    }
 
     @Override
     public void close() {

@@ -11,7 +11,6 @@ import dev.treepo.trainer.AdvantageEstimator;
 import dev.treepo.trainer.TrainingSchedule;
 import dev.treepo.tree.TreeConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 /** Turns typed settings into the objects the actors and the trainer take. */
@@ -59,6 +58,7 @@ public final class RunParts {
                 settings.train().miniBatches(),
                 AdvantageEstimator.valueOf(settings.advantage().estimator().name()),
                 settings.advantage().filterUniformGroups(),
+                settings.advantage().maxRolloutsPerStep(),
                 settings.eval().samples(),
                 settings.train().checkpointEvery(),
                 settings.run().seed(),
@@ -70,7 +70,7 @@ public final class RunParts {
         if (task.name() == Settings.Task.Kind.ARITHMETIC) {
             return ArithmeticTask.train(task.seed(), task.trainSize());
         }
-        List<Problem> problems = JsonlProblems.load(Path.of(task.trainFile()));
+        List<Problem> problems = JsonlProblems.load(Settings.userPath(task.trainFile()));
         return problems.subList(0, Math.min(problems.size(), task.trainSize()));
     }
 
@@ -80,7 +80,7 @@ public final class RunParts {
         if (task.name() == Settings.Task.Kind.ARITHMETIC) {
             return ArithmeticTask.eval(task.seed(), count);
         }
-        List<Problem> problems = JsonlProblems.load(Path.of(task.evalFile()));
+        List<Problem> problems = JsonlProblems.load(Settings.userPath(task.evalFile()));
         return problems.subList(0, Math.min(problems.size(), count));
     }
 }

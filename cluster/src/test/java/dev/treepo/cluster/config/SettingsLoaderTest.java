@@ -50,7 +50,7 @@ class SettingsLoaderTest {
     assertEquals(Settings.Fallback.Cut.RANDOM_BLOCK, settings.rollout().fallback().cut());
     assertEquals(1.0, settings.rollout().sampling().topP());
     assertEquals(Settings.Advantage.Estimator.TREEPO, settings.advantage().estimator());
-    assertEquals(1e-3, settings.train().learningRate());
+    assertEquals(3e-4, settings.train().learningRate());
     assertEquals(InferenceDevice.CPU, settings.inference().device());
     assertEquals(16384, settings.inference().kv().blocks());
     assertEquals(Path.of("runs", "tiny-arithmetic"), settings.runDir());
@@ -94,12 +94,12 @@ class SettingsLoaderTest {
   @Test
   void overrideTextTakenVerbatim() {
     Settings settings =
-        withOverrides("run.dir=/tmp//out#1", "model.path=", "model.preset=a b").settings();
+        withOverrides("run.dir=/tmp//out#1", "model.path=", "task.train-file=a b.jsonl").settings();
 
     assertEquals("/tmp//out#1", settings.run().dir());
     assertEquals(Path.of("/tmp//out#1"), settings.runDir());
     assertEquals("", settings.model().path());
-    assertEquals("a b", settings.model().preset());
+    assertEquals("a b.jsonl", settings.task().trainFile());
   }
 
   @Test
@@ -298,9 +298,14 @@ class SettingsLoaderTest {
         withOverrides("rollout.root-divergence=9", "rollout.mode=independent")
             .settings().rollout().rootDivergence());
     assertTrue(
-        errorOf(null, "train.mini-batches=17")
-            .endsWith("expected at most train.prompts-per-step (16)"));
+        errorOf(null, "train.mini-batches=33")
+            .endsWith("expected at most train.prompts-per-step (32)"));
     assertTrue(errorOf(null, "task.name=jsonl").contains("task.train-file"));
+  }
+
+  @Test
+  void unknownPresetRejected() {
+    assertTrue(errorOf(null, "model.preset=huge").contains("model.preset"));
   }
 
   @Test

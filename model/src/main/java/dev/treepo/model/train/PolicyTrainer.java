@@ -40,6 +40,7 @@ public final class PolicyTrainer implements AutoCloseable {
     private final AdamW optimizer;
     private final PolicyLoss policyLoss;
     private final int padId;
+    private final int validVocab;
     private final NDManager stepManager;
 
     /**
@@ -53,6 +54,16 @@ public final class PolicyTrainer implements AutoCloseable {
      *     coefficient is set without reference weights
      */
     public PolicyTrainer(Qwen2Weights policyWeights, Qwen2Weights referenceWeights, int padId, TrainerSettings settings) {
+        this(policyWeights, referenceWeights, padId, policyWeights.config().vocabSize(), settings);
+    }
+
+    /**
+     * Creates a trainer whose policy gives zero probability to ids at or above {@code validVocab}:
+     * padded embedding rows beyond the tokenizer's vocabulary, which the sampler never draws. The
+     * trained distribution is then exactly the one rollouts sample from.
+     */
+    public PolicyTrainer(
+            Qwen2Weights policyWeights, Qwen2Weights referenceWeights, int padId, int validVocab, TrainerSettings settings) {
         Qwen2Config config = policyWeights.config();
         if (referenceWeights != null && !referenceWeights.config().equals(config)) {
             throw new IllegalArgumentException("Reference weights were built for " + referenceWeights.config()
@@ -73,6 +84,11 @@ public final class PolicyTrainer implements AutoCloseable {
         this.reference = referenceWeights == null ? null : new Qwen2Model(config, referenceWeights);
         this.policyLoss = settings.policyLoss();
         this.padId = padId;
+        if (validVocab < 1 || validVocab > config.vocabSize()) {
+            throw new IllegalArgumentException("Invalid valid-vocabulary size " + validVocab + ": expected a value in [1, "
+                    + config.vocabSize() + "].");
+        }
+        this.validVocab = validVocab;
         this.optimizer = new AdamW(settings.learningRate(), settings.weightDecay(), settings.maxGradNorm());
         for (NDArray param : policyWeights.parameters().values()) {
             param.setRequiresGradient(true);
@@ -107,7 +123,7 @@ public final class PolicyTrainer implements AutoCloseable {
             NDArray loss;
             try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                 NDArray logits = policy.forward(packed.inputIds(manager));
-                NDArray logprobs = TokenLogprobs.of(logits, packed.targets(manager));
+                NDArray logprobs = TokenLogprobs.of(maskPaddedIds(logits), packed.targets(manager));
                 loss = logprobs.mul(mask).sum().neg().div(tokens.maximum(1f));
                 collector.backward(loss);
             }
@@ -165,7 +181,7 @@ public final class PolicyTrainer implements AutoCloseable {
                 PolicyLossResult result;
                 try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
                     NDArray logits = policy.forward(packed.inputIds(manager));
-                    NDArray logprobs = TokenLogprobs.of(logits, packed.targets(manager));
+                    NDArray logprobs = TokenLogprobs.of(maskPaddedIds(logits), packed.targets(manager));
                     result = policyLoss.compute(
                             logprobs,
                             packed.pack(manager, partOld),
@@ -278,9 +294,20 @@ public final class PolicyTrainer implements AutoCloseable {
                 NDScope scope = new NDScope()) {
             TrainBatch packed = TrainBatch.of(sequences, padId, config().vocabSize());
             NDArray logits = model.forward(packed.inputIds(manager));
-            NDArray logprobs = TokenLogprobs.of(logits, packed.targets(manager));
+            NDArray logprobs = TokenLogprobs.of(maskPaddedIds(logits), packed.targets(manager));
             return packed.unpack(logprobs.toFloatArray());
         }
+    }
+
+    /** Adds a large negative bias to the logits of ids at or above validVocab, so they get no mass. */
+    private NDArray maskPaddedIds(NDArray logits) {
+        int vocab = config().vocabSize();
+        if (validVocab == vocab) {
+            return logits;
+        }
+        float[] bias = new float[vocab];
+        java.util.Arrays.fill(bias, validVocab, vocab, -1e9f);
+        return logits.add(logits.getManager().create(bias));
     }
 
     /** Splits the batch into {@code parts} contiguous lists whose sizes differ by at most one. */
