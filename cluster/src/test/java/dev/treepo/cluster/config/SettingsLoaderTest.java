@@ -50,7 +50,7 @@ class SettingsLoaderTest {
     assertEquals(Settings.Fallback.Cut.RANDOM_BLOCK, settings.rollout().fallback().cut());
     assertEquals(1.0, settings.rollout().sampling().topP());
     assertEquals(Settings.Advantage.Estimator.TREEPO, settings.advantage().estimator());
-    assertEquals(3e-4, settings.train().learningRate());
+    assertEquals(1.5e-4, settings.train().learningRate());
     assertEquals(InferenceDevice.CPU, settings.inference().device());
     assertEquals(16384, settings.inference().kv().blocks());
     assertEquals(Path.of("runs", "tiny-arithmetic"), settings.runDir());
