@@ -1,5 +1,6 @@
 package dev.treepo.tree;
 
+import dev.treepo.task.BoxedAnswer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -62,21 +63,12 @@ public final class BoxedAnswerScenario implements Scenario {
     }
 
     /**
-     * Returns the content of the last complete {@code \boxed{...}} in {@code text}, "last" by the
-     * position of its opening, with nested braces kept (for {@code \boxed{\frac{1}{2}}} it returns
-     * {@code \frac{1}{2}}). Returns empty when no box is closed.
+     * Returns the content of the last complete {@code \boxed{...}} in {@code text}, with nested
+     * braces kept, by the same rule the reward uses ({@link BoxedAnswer#extractLast}), so a path
+     * stops exactly when its answer becomes scorable.
      */
     public static Optional<String> lastBoxedAnswer(String text) {
-        int open = text.lastIndexOf(BOX_OPEN);
-        while (open >= 0) {
-            int contentStart = open + BOX_OPEN.length();
-            int close = matchingBrace(text, contentStart);
-            if (close >= 0) {
-                return Optional.of(text.substring(contentStart, close));
-            }
-            open = text.lastIndexOf(BOX_OPEN, open - 1);
-        }
-        return Optional.empty();
+        return BoxedAnswer.extractLast(text);
     }
 
     /**
@@ -96,22 +88,5 @@ public final class BoxedAnswerScenario implements Scenario {
             }
         }
         return false;
-    }
-
-    /** Returns the index of the brace that closes the box whose content starts at {@code from}, or -1. */
-    private static int matchingBrace(String text, int from) {
-        int depth = 1;
-        for (int i = from; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '{') {
-                depth++;
-            } else if (c == '}') {
-                depth--;
-                if (depth == 0) {
-                    return i;
-                }
-            }
-        }
-        return -1;
     }
 }

@@ -6,6 +6,7 @@ import dev.treepo.cluster.config.SettingsLoader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -122,6 +123,10 @@ public final class Main {
       return EXIT_USAGE;
     } catch (IllegalArgumentException e) {
       // Invalid input found while starting: a bad data line, checkpoint or setting combination.
+      err.println("invalid input: " + e.getMessage());
+      return EXIT_USAGE;
+    } catch (NoSuchFileException e) {
+      // A path from the settings that does not exist is invalid input, like a bad value.
       err.println("invalid input: " + e.getMessage());
       return EXIT_USAGE;
     } catch (IOException | UncheckedIOException e) {

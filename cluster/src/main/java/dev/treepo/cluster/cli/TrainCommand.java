@@ -34,14 +34,18 @@ final class TrainCommand {
     private TrainCommand() {}
 
     static int run(Settings settings, String effectiveConfig) throws IOException {
+        // Load and check every input before the run folder is written, so bad input leaves nothing behind.
+        List<Problem> train = RunParts.trainProblems(settings.task());
+        List<Problem> eval = RunParts.evalProblems(settings.task(), settings.eval().maxProblems());
+        ModelSource model = settings.model().path().isEmpty()
+                ? null
+                : ModelSource.load(Settings.userPath(settings.model().path()));
         Path runDir = settings.runDir();
         Files.createDirectories(runDir);
         Files.writeString(runDir.resolve("config.conf"), effectiveConfig);
-        ModelSource model = settings.model().path().isEmpty()
-                ? ModelSource.tiny(settings.run().seed(), runDir)
-                : ModelSource.load(Settings.userPath(settings.model().path()));
-        List<Problem> train = RunParts.trainProblems(settings.task());
-        List<Problem> eval = RunParts.evalProblems(settings.task(), settings.eval().maxProblems());
+        if (model == null) {
+            model = ModelSource.tiny(settings.run().seed(), runDir);
+        }
         TreeConfig tree = RunParts.treeConfig(settings.rollout());
         int warmupSteps = model.fromCheckpoint() ? 0 : settings.warmup().steps();
         TrainingSchedule schedule = RunParts.schedule(settings, warmupSteps);

@@ -11,6 +11,7 @@ import dev.treepo.model.tokenizer.HfTokenizer;
 import dev.treepo.model.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -58,14 +59,14 @@ public record ModelSource(
      */
     public static ModelSource load(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new IOException("model folder not found: " + dir + "; set model.path to a folder with config.json, "
-                    + "*.safetensors and tokenizer.json");
+            throw new NoSuchFileException(dir.toString(), null, "model folder not found; set model.path to a folder "
+                    + "with config.json, *.safetensors and tokenizer.json");
         }
         Path configJson = dir.resolve("config.json");
         Path tokenizerJson = dir.resolve("tokenizer.json");
         for (Path required : new Path[] {configJson, tokenizerJson}) {
             if (!Files.isRegularFile(required)) {
-                throw new IOException("missing file " + required + " in model folder " + dir);
+                throw new NoSuchFileException(required.toString(), null, "missing file in model folder " + dir);
             }
         }
         Qwen2Config config = Qwen2Config.read(configJson);
