@@ -49,6 +49,8 @@ public final class Main {
         train   Run the supervised warm-up, then the RL steps, writing to the run folder.
         eval    Evaluate a checkpoint on the task's evaluation problems.
         bench   Compare tree rollouts with independent sampling: calls, tokens, time.
+        logprobs  Print, as JSON, each given token's log-prob under a model folder (teacher-forced)
+                and the argmax id at each position: treepo logprobs --model DIR --ids 1,35,110
         help    Print this help.
 
       Options:
@@ -110,13 +112,17 @@ public final class Main {
       return EXIT_USAGE;
     }
 
+    if (invocation.command() == Command.LOGPROBS) {
+      return logprobs(invocation, out, err);
+    }
+
     try {
       LoadedSettings loaded = SettingsLoader.load(invocation.configFile(), invocation.overrides());
       return switch (invocation.command()) {
         case TRAIN -> Commands.train(loaded.settings(), loaded.config());
         case EVAL -> Commands.eval(loaded.settings(), loaded.config(), checkpoint);
         case BENCH -> Commands.bench(loaded.settings(), loaded.config());
-        case HELP -> throw new IllegalStateException("help is handled above");
+        case HELP, LOGPROBS -> throw new IllegalStateException("handled above");
       };
     } catch (SettingsException e) {
       err.println(e.getMessage());
@@ -138,6 +144,25 @@ public final class Main {
     }
   }
 
+  private static int logprobs(Invocation invocation, PrintStream out, PrintStream err) {
+    int[] ids;
+    try {
+      ids = LogprobsCommand.parseIds(invocation.ids());
+    } catch (IllegalArgumentException e) {
+      err.println("invalid argument: " + e.getMessage() + "; usage: " + Command.LOGPROBS.usage());
+      return EXIT_USAGE;
+    }
+    try {
+      return LogprobsCommand.run(invocation.model(), ids, out);
+    } catch (NoSuchFileException | IllegalArgumentException e) {
+      err.println("invalid input: " + e.getMessage());
+      return EXIT_USAGE;
+    } catch (IOException | UncheckedIOException e) {
+      err.println("logprobs failed: " + e.getMessage());
+      return EXIT_FAILURE;
+    }
+  }
+
   private static Path callerDir() {
     String dir = System.getProperty(CALLER_DIR_PROPERTY, "");
     return dir.isBlank() ? Path.of("").toAbsolutePath() : Path.of(dir);
@@ -148,10 +173,11 @@ public final class Main {
     TRAIN("train", "treepo train [--config FILE] [KEY=VALUE ...]"),
     EVAL("eval", "treepo eval --checkpoint DIR [--config FILE] [KEY=VALUE ...]"),
     BENCH("bench", "treepo bench [--config FILE] [KEY=VALUE ...]"),
+    LOGPROBS("logprobs", "treepo logprobs --model DIR --ids ID,ID,..."),
     HELP("help", "treepo help");
 
     static final String GENERAL_USAGE =
-        "treepo {train|eval|bench|help} [--checkpoint DIR] [--config FILE] [KEY=VALUE ...]";
+        "treepo {train|eval|bench|logprobs|help} [--checkpoint DIR] [--config FILE] [KEY=VALUE ...]";
 
     private final String word;
     private final String usage;
@@ -202,7 +228,12 @@ public final class Main {
    *
    * @param overrides the KEY=VALUE arguments in the order given
    */
-  record Invocation(Command command, Path configFile, Path checkpoint, List<String> overrides) {
+  record Invocation(
+      Command command, Path configFile, Path checkpoint, List<String> overrides, Path model, String ids) {
+
+    Invocation(Command command, Path configFile, Path checkpoint, List<String> overrides) {
+      this(command, configFile, checkpoint, overrides, null, null);
+    }
 
     static Invocation parse(String[] args, Path callerDir) throws UsageException {
       if (args.length == 0) {
@@ -216,6 +247,8 @@ public final class Main {
       String usage = command.usage();
       Path configFile = null;
       Path checkpoint = null;
+      Path model = null;
+      String ids = null;
       List<String> overrides = new ArrayList<>();
 
       for (int i = 1; i < args.length; i++) {
@@ -245,6 +278,21 @@ public final class Main {
             i += inlineValue ? 0 : 1;
             checkpoint = resolve(callerDir, text, "--checkpoint", usage);
           }
+          case "--model" -> {
+            if (command != Command.LOGPROBS) {
+              throw new UsageException("--model applies to logprobs only", usage);
+            }
+            String text = optionValue(args, i, usage);
+            i += inlineValue ? 0 : 1;
+            model = resolve(callerDir, text, "--model", usage);
+          }
+          case "--ids" -> {
+            if (command != Command.LOGPROBS) {
+              throw new UsageException("--ids applies to logprobs only", usage);
+            }
+            ids = optionValue(args, i, usage);
+            i += inlineValue ? 0 : 1;
+          }
           default -> {
             if (arg.startsWith("-")) {
               throw new UsageException("unknown option " + arg, usage);
@@ -260,7 +308,15 @@ public final class Main {
       if (command == Command.EVAL && checkpoint == null) {
         throw new UsageException("eval needs --checkpoint DIR", usage);
       }
-      return new Invocation(command, configFile, checkpoint, List.copyOf(overrides));
+      if (command == Command.LOGPROBS) {
+        if (model == null || ids == null) {
+          throw new UsageException("logprobs needs --model DIR and --ids ID,ID,...", usage);
+        }
+        if (!overrides.isEmpty() || configFile != null) {
+          throw new UsageException("logprobs takes no settings", usage);
+        }
+      }
+      return new Invocation(command, configFile, checkpoint, List.copyOf(overrides), model, ids);
     }
 
     /** Returns the value of the option at args[i], written "--name=value" or "--name value". */
