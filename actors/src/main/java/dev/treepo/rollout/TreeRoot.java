@@ -25,7 +25,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * Supervisor of one prompt's tree: spawns a {@link SegmentNode} per segment of the current level,
  * waits for the whole level, lets {@link PromptTree} decide finishes, branching and fallback, and
- * spawns the next level. When the tree holds its N leaves it reports them, asks the worker to free
+ * spawns the next level. When the tree has its N leaves it reports them, asks the worker to free
  * the tree's KV sequences, and stops.
  */
 public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
@@ -38,7 +38,7 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
 
     public record NodeFailed(int nodeId, String reason) implements Command {}
 
-    /** What a tree root reports to whoever started it. */
+    /** Report a tree root sends to the actor that started it. */
     public sealed interface Outcome {
         long treeId();
 

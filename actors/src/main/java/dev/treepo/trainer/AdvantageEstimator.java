@@ -1,6 +1,6 @@
 package dev.treepo.trainer;
 
-/** How leaf rewards become per-leaf advantages. */
+/** Estimator that turns leaf rewards into per-leaf advantages. */
 public enum AdvantageEstimator {
     /** Deviation from the mean of every shared-ancestor group, averaged, then whitened by tokens. */
     TREEPO,

@@ -34,7 +34,7 @@ public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
     /** The accuracy, or the error that prevented it (then {@code result} is null). */
     public record Evaluated(EvalResult result, String error) {}
 
-    /** What to evaluate on and how; {@code tree} supplies segment and length limits. */
+    /** Problems, reward and sampling of one evaluation; {@code tree} supplies segment and length limits. */
     public record Plan(
             List<Problem> problems,
             PromptFormat format,

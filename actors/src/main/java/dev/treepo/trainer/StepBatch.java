@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What one RL step has collected so far: one or more rollouts, their scored training sequences and
+ * Data one RL step has collected so far: one or more rollouts, their scored training sequences and
  * the counters the step reports. Several rollouts happen only under dynamic sampling, when too few
  * prompts had mixed rewards.
  */

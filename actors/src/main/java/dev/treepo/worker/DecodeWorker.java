@@ -28,8 +28,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * <p>Continuous batching: every pending segment of every tree advances by one token in the same
  * forward pass. A request that arrives while a step runs joins at the next step, because the actor
  * sends itself {@link Step} after each step and the mailbox is FIFO. A request is admitted only when
- * the KV cache has blocks for its context and its new tokens; until then it waits in arrival order
- * (back-pressure instead of failure).
+ * the KV cache has blocks for its context and its new tokens. Until then it waits in arrival order,
+ * so a full cache pushes back instead of failing.
  *
  * <p>KV sequences are kept per (tree, node) until {@link ReleaseTree}, so a child segment or a
  * fallback regrowth forks from its source node's cache and recomputes nothing that is shared.
@@ -322,8 +322,8 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
         if (pendingWeights.isEmpty() || !active.isEmpty() || !waiting.isEmpty()) {
             return;
         }
-        // Stale KV of older versions must never serve a newer one, so live trees are dropped here;
-        // callers load weights between rollouts, when no tree is live.
+        // KV computed under an older version must not serve a newer one, so live trees are dropped here.
+        // Callers load weights between rollouts, when no tree is live.
         if (!sequencesByTree.isEmpty()) {
             getContext().getLog().warn("Worker {} drops the KV of {} live trees before loading new weights",
                     workerId, sequencesByTree.size());

@@ -54,8 +54,8 @@ class DecodeWorkerTest {
         worker.tell(new DecodeWorker.GetStats(stats.ref()));
         WorkerStats result = stats.receiveMessage(TIMEOUT);
         assertEquals(trees, result.segmentsServed());
-        // Each segment needs 12 forward passes; batched together the four trees need 12 or a few more
-        // (a request that arrives during a step joins the next one), never 48.
+        // Each segment needs 12 forward passes. Batched together the four trees need 12 or a few more,
+        // because a request that arrives during a step joins the next one, but never 48.
         assertTrue(result.decodeSteps() < 2 * tokens, "decode steps: " + result.decodeSteps());
         assertEquals(trees * (3 + tokens - 1), result.tokensForwarded());
     }
