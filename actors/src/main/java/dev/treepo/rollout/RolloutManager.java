@@ -47,7 +47,7 @@ public final class RolloutManager extends AbstractBehavior<RolloutManager.Comman
             SamplingParams sampling,
             long seed,
             ActorRef<RolloutFinished> replyTo)
-            implements Command {}
+            implements Command, RolloutRouter.Command {}
 
     /** Every tree of a rollout, ordered by prompt index, plus the trees that failed. */
     public record RolloutFinished(

@@ -5,7 +5,10 @@ import dev.treepo.rollout.TreeRoot.TreeFinished;
 import dev.treepo.task.Problem;
 import dev.treepo.task.RewardFunction;
 import dev.treepo.tree.PromptTree.Leaf;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Held-out accuracy of one policy: greedy pass@1 and the mean accuracy over N sampled answers per
@@ -18,9 +21,20 @@ import java.util.List;
  * @param samples         sampled answers per problem
  * @param sampledAccuracy mean over problems of the fraction of correct samples
  * @param sampledStdErr   standard deviation over problems of that fraction, divided by sqrt(problems)
+ * @param levels          the same two accuracies per difficulty level, in ascending level order
  */
 public record EvalResult(
-        int problems, double greedyAccuracy, double greedyStdErr, int samples, double sampledAccuracy, double sampledStdErr) {
+        int problems,
+        double greedyAccuracy,
+        double greedyStdErr,
+        int samples,
+        double sampledAccuracy,
+        double sampledStdErr,
+        List<LevelAccuracy> levels) {
+
+    public EvalResult {
+        levels = List.copyOf(levels);
+    }
 
     /**
      * Scores a greedy rollout (one leaf per problem) and a sampled one (N leaves per problem).
@@ -36,7 +50,7 @@ public record EvalResult(
         double[] sampledScores = perProblemAccuracy(sampled, problems, tokenizer, reward);
         int samples = sampled.isEmpty() ? 0 : sampled.get(0).leaves().size();
         return new EvalResult(problems.size(), mean(greedyScores), stdErr(greedyScores), samples,
-                mean(sampledScores), stdErr(sampledScores));
+                mean(sampledScores), stdErr(sampledScores), perLevel(problems, greedyScores, sampledScores));
     }
 
     /** Returns how many standard errors of the difference separate {@code after} from this result. */
@@ -63,6 +77,25 @@ public record EvalResult(
             scores[tree.promptIndex()] = tree.leaves().isEmpty() ? 0 : correct / tree.leaves().size();
         }
         return scores;
+    }
+
+    private static List<LevelAccuracy> perLevel(List<Problem> problems, double[] greedyScores, double[] sampledScores) {
+        Map<Integer, List<Integer>> indicesByLevel = new TreeMap<>();
+        for (int i = 0; i < problems.size(); i++) {
+            indicesByLevel.computeIfAbsent(problems.get(i).level(), level -> new ArrayList<>()).add(i);
+        }
+        List<LevelAccuracy> levels = new ArrayList<>(indicesByLevel.size());
+        for (Map.Entry<Integer, List<Integer>> entry : indicesByLevel.entrySet()) {
+            List<Integer> indices = entry.getValue();
+            double greedy = 0;
+            double sampled = 0;
+            for (int i : indices) {
+                greedy += greedyScores[i];
+                sampled += sampledScores[i];
+            }
+            levels.add(new LevelAccuracy(entry.getKey(), indices.size(), greedy / indices.size(), sampled / indices.size()));
+        }
+        return levels;
     }
 
     private static double mean(double[] values) {

@@ -5,9 +5,11 @@ import dev.treepo.model.tokenizer.Tokenizer;
 import dev.treepo.rollout.RolloutManager;
 import dev.treepo.rollout.RolloutManager.PromptJob;
 import dev.treepo.rollout.RolloutManager.RolloutFinished;
+import dev.treepo.rollout.TreeRoot.TreeFinished;
 import dev.treepo.task.Problem;
 import dev.treepo.task.PromptFormat;
 import dev.treepo.task.RewardFunction;
+import dev.treepo.tree.PromptTree.Leaf;
 import dev.treepo.tree.Scenario;
 import dev.treepo.tree.TreeConfig;
 import java.util.ArrayList;
@@ -46,13 +48,13 @@ public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
             long seed) {}
 
     public static Behavior<Command> create(
-            Plan plan, Tokenizer tokenizer, ActorRef<RolloutManager.Command> rollouts, ActorRef<Evaluated> replyTo) {
+            Plan plan, Tokenizer tokenizer, ActorRef<RolloutManager.RunRollout> rollouts, ActorRef<Evaluated> replyTo) {
         return Behaviors.setup(context -> new Evaluator(context, plan, tokenizer, rollouts, replyTo));
     }
 
     private final Plan plan;
     private final Tokenizer tokenizer;
-    private final ActorRef<RolloutManager.Command> rollouts;
+    private final ActorRef<RolloutManager.RunRollout> rollouts;
     private final ActorRef<Evaluated> replyTo;
     private final ActorRef<RolloutFinished> adapter;
     private final List<PromptJob> jobs;
@@ -62,7 +64,7 @@ public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
             ActorContext<Command> context,
             Plan plan,
             Tokenizer tokenizer,
-            ActorRef<RolloutManager.Command> rollouts,
+            ActorRef<RolloutManager.RunRollout> rollouts,
             ActorRef<Evaluated> replyTo) {
         super(context);
         this.plan = plan;
@@ -99,7 +101,30 @@ public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
             return this;
         }
         EvalResult result = EvalResult.score(greedy.trees(), rollout.trees(), plan.problems(), tokenizer, plan.reward());
+        logGreedyMisses();
+        for (LevelAccuracy level : result.levels()) {
+            getContext().getLog().info("held-out level {}: {} problems, greedy {}%, mean over {} samples {}%",
+                    level.level(), level.problems(), String.format("%.1f", 100 * level.greedyAccuracy()),
+                    result.samples(), String.format("%.1f", 100 * level.sampledAccuracy()));
+        }
         replyTo.tell(new Evaluated(result, null));
         return Behaviors.stopped();
+    }
+
+    /** Logs, at DEBUG, each problem that greedy decoding got wrong, to show where the model fails. */
+    private void logGreedyMisses() {
+        if (!getContext().getLog().isDebugEnabled()) {
+            return;
+        }
+        for (TreeFinished tree : greedy.trees()) {
+            Problem problem = plan.problems().get(tree.promptIndex());
+            for (Leaf leaf : tree.leaves()) {
+                String response = tokenizer.decode(leaf.responseTokens());
+                if (plan.reward().score(problem, response) < 1.0) {
+                    getContext().getLog().debug("greedy miss at level {}: {} expected {}, response \"{}\"",
+                            problem.level(), problem.question(), problem.answer(), response.replace("\n", "\\n"));
+                }
+            }
+        }
     }
 }

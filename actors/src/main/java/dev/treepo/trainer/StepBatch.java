@@ -2,6 +2,7 @@ package dev.treepo.trainer;
 
 import dev.treepo.model.train.TrainSequence;
 import dev.treepo.rollout.RolloutManager.RolloutFinished;
+import dev.treepo.rollout.TreeRoot;
 import dev.treepo.task.Problem;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ final class StepBatch {
     private long tokensForwarded;
     private long tokensInLeaves;
     private double rolloutSeconds;
+    private long oldestPolicyVersion = Long.MAX_VALUE;
 
     /** Records the prompts of the rollout about to start, which {@link #add} scores against. */
     void pending(List<Problem> problems, List<int[]> promptTokens) {
@@ -51,6 +53,9 @@ final class StepBatch {
         tokensForwarded += rollout.tokensForwarded();
         tokensInLeaves += rollout.tokensInLeaves();
         rolloutSeconds += rollout.seconds();
+        for (TreeRoot.TreeFinished tree : rollout.trees()) {
+            oldestPolicyVersion = Math.min(oldestPolicyVersion, tree.oldestPolicyVersion());
+        }
     }
 
     List<TrainSequence> sequences() {
@@ -91,5 +96,10 @@ final class StepBatch {
 
     double rolloutSeconds() {
         return rolloutSeconds;
+    }
+
+    /** Returns the oldest policy version that grew any segment of the step, -1 before any tree. */
+    long oldestPolicyVersion() {
+        return oldestPolicyVersion == Long.MAX_VALUE ? -1 : oldestPolicyVersion;
     }
 }

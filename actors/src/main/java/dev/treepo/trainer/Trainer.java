@@ -10,12 +10,15 @@ import dev.treepo.policy.PolicyWeights;
 import dev.treepo.rollout.RolloutManager;
 import dev.treepo.rollout.RolloutManager.PromptJob;
 import dev.treepo.rollout.RolloutManager.RolloutFinished;
+import dev.treepo.rollout.InferenceNode;
+import dev.treepo.rollout.RolloutRouter;
+import dev.treepo.rollout.RolloutRouter.WeightsPublished;
+import dev.treepo.rollout.TreeRoot;
 import dev.treepo.task.Problem;
 import dev.treepo.task.PromptFormat;
 import dev.treepo.task.RewardFunction;
 import dev.treepo.tree.Scenario;
 import dev.treepo.tree.TreeConfig;
-import dev.treepo.worker.DecodeWorker;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -35,9 +38,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * then RL steps of rollout, reward, tree advantage, policy update and weight publication, and a
  * final evaluation.
  *
- * <p>Every RL step is on-policy: the trainer publishes version v + 1 and waits until every worker
- * has loaded it before the next rollout starts. Tensor work blocks, so spawn this actor on its own
- * dispatcher.
+ * <p>Every RL step is on-policy: the trainer publishes version v + 1 through the
+ * {@link RolloutRouter} and waits until every inference node has loaded it, with a checksum equal
+ * to the trainer's, before the next rollout starts. Trees grown under a version older than
+ * {@code maxStaleness} versions behind the current one are rejected. Tensor work blocks, so spawn
+ * this actor on its own dispatcher.
  */
 public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
@@ -48,15 +53,17 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     /**
      * End of a run. {@code before} is null when evaluation did not run; {@code error} is null on
-     * success.
+     * success. {@code syncs} lists every weight publication, each with every node's checksum, which
+     * the trainer has checked against its own.
      */
-    public record TrainingFinished(EvalResult before, EvalResult after, Path finalCheckpoint, String error) {}
+    public record TrainingFinished(
+            EvalResult before, EvalResult after, Path finalCheckpoint, String error, List<WeightsPublished> syncs) {}
 
     private record WarmupStep(int step) implements Command {}
 
     private record RolloutDone(RolloutFinished rollout) implements Command {}
 
-    private record WeightsSynced(DecodeWorker.WeightsLoaded loaded) implements Command {}
+    private record WeightsSynced(WeightsPublished published) implements Command {}
 
     private record EvaluationDone(Evaluator.Evaluated evaluated) implements Command {}
 
@@ -68,7 +75,11 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         DONE
     }
 
-    /** The data, reward, scenario, rollout shape and sampling of a run, fixed from its start. */
+    /**
+     * The data, reward, scenario, rollout shape and sampling of a run, fixed from its start.
+     * {@code maxStaleness} is how many versions behind the current policy a tree may be; 0 accepts
+     * only trees grown entirely by the current version.
+     */
     public record Job(
             List<Problem> trainProblems,
             List<Problem> evalProblems,
@@ -77,7 +88,15 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             Scenario scenario,
             TreeConfig rolloutTree,
             SamplingParams sampling,
-            long startVersion) {}
+            long startVersion,
+            int maxStaleness) {
+
+        public Job {
+            if (maxStaleness < 0) {
+                throw new IllegalArgumentException("invalid setting: train.max-staleness must be >= 0, got " + maxStaleness);
+            }
+        }
+    }
 
     public static Behavior<Command> create(
             TrainingSchedule settings,
@@ -85,10 +104,8 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             PolicyTrainer policy,
             Tokenizer tokenizer,
             CheckpointWriter checkpoints,
-            ActorRef<RolloutManager.Command> rollouts,
-            List<ActorRef<DecodeWorker.Command>> workers) {
-        return Behaviors.setup(context ->
-                new Trainer(context, settings, job, policy, tokenizer, checkpoints, rollouts, workers));
+            ActorRef<RolloutRouter.Command> router) {
+        return Behaviors.setup(context -> new Trainer(context, settings, job, policy, tokenizer, checkpoints, router));
     }
 
     private final TrainingSchedule settings;
@@ -96,10 +113,10 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private final PolicyTrainer policy;
     private final Tokenizer tokenizer;
     private final CheckpointWriter checkpoints;
-    private final ActorRef<RolloutManager.Command> rollouts;
-    private final List<ActorRef<DecodeWorker.Command>> workers;
+    private final ActorRef<RolloutRouter.Command> router;
     private final ActorRef<RolloutFinished> rolloutAdapter;
-    private final ActorRef<DecodeWorker.WeightsLoaded> weightsAdapter;
+    private final ActorRef<WeightsPublished> weightsAdapter;
+    private final List<WeightsPublished> syncs = new ArrayList<>();
     private final ActorRef<Evaluator.Evaluated> evaluationAdapter;
     private final RolloutScorer scorer;
     private final MetricsLog metrics;
@@ -108,7 +125,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
     private ActorRef<TrainingFinished> replyTo;
     private Phase phase = Phase.WARMUP;
     private long version;
-    private int syncAcks;
+    private long publishedChecksum;
     private Runnable afterSync;
     private long nextRolloutId;
     private int rlStep;
@@ -125,19 +142,17 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             PolicyTrainer policy,
             Tokenizer tokenizer,
             CheckpointWriter checkpoints,
-            ActorRef<RolloutManager.Command> rollouts,
-            List<ActorRef<DecodeWorker.Command>> workers) {
+            ActorRef<RolloutRouter.Command> router) {
         super(context);
         this.settings = settings;
         this.job = job;
         this.policy = policy;
         this.tokenizer = tokenizer;
         this.checkpoints = checkpoints;
-        this.rollouts = rollouts;
-        this.workers = List.copyOf(workers);
+        this.router = router;
         this.version = job.startVersion();
         this.rolloutAdapter = context.messageAdapter(RolloutFinished.class, RolloutDone::new);
-        this.weightsAdapter = context.messageAdapter(DecodeWorker.WeightsLoaded.class, WeightsSynced::new);
+        this.weightsAdapter = context.messageAdapter(WeightsPublished.class, WeightsSynced::new);
         this.evaluationAdapter = context.messageAdapter(Evaluator.Evaluated.class, EvaluationDone::new);
         this.scorer = new RolloutScorer(tokenizer, job.reward(), settings.estimator(), settings.filterUniformGroups());
         this.metrics = new MetricsLog(settings.runDir().resolve("metrics.jsonl"));
@@ -179,8 +194,9 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private Behavior<Command> onWarmupStep(WarmupStep step) {
         int i = step.step();
-        double progress = (double) i / settings.warmupSteps();
-        policy.setLearningRate(settings.warmupLearningRate() * (1.0 - 0.9 * progress));
+        policy.setLearningRate(new WarmupLearningRate(settings.warmupLearningRate(), settings.warmupSteps(),
+                Double.parseDouble(System.getProperty("rlgain.ramp", "0.05")),
+                Double.parseDouble(System.getProperty("rlgain.floor", "0.05"))).at(i));
         List<TrainSequence> batch = new ArrayList<>(settings.warmupBatchSize());
         for (int b = 0; b < settings.warmupBatchSize(); b++) {
             Problem problem = job.trainProblems().get(nextTrainIndex());
@@ -223,23 +239,35 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private void publish(PolicyWeights weights, Runnable then) {
         phase = Phase.SYNC;
-        syncAcks = 0;
         afterSync = then;
-        for (ActorRef<DecodeWorker.Command> worker : workers) {
-            worker.tell(new DecodeWorker.LoadWeights(weights, weightsAdapter));
-        }
+        publishedChecksum = weights.checksum();
+        router.tell(new RolloutRouter.PublishWeights(weights, publishedChecksum, weightsAdapter));
     }
 
     private Behavior<Command> onWeightsSynced(WeightsSynced synced) {
-        if (synced.loaded().version() != version) {
-            getContext().getLog().warn("Worker {} acknowledged version {} while {} is current",
-                    synced.loaded().workerId(), synced.loaded().version(), version);
+        WeightsPublished published = synced.published();
+        if (phase != Phase.SYNC || published.version() != version) {
+            getContext().getLog().warn("Ignoring the publication of version {} while version {} is current",
+                    published.version(), version);
             return this;
         }
-        syncAcks++;
-        if (phase == Phase.SYNC && syncAcks == workers.size()) {
-            afterSync.run();
+        String error = published.error();
+        for (InferenceNode.PolicyLoaded node : published.nodes()) {
+            if (error == null && node.checksum() != publishedChecksum) {
+                error = "node " + node.nodeId() + " loaded policy version " + version + " with checksum "
+                        + PolicyWeights.hex(node.checksum()) + " but the trainer published "
+                        + PolicyWeights.hex(publishedChecksum) + "; the weight transfer corrupted data";
+            }
         }
+        if (error != null) {
+            getContext().getLog().error("Publishing policy version {} failed: {}", version, error);
+            failRun("publishing policy version " + version + " failed: " + error);
+            return this;
+        }
+        syncs.add(published);
+        getContext().getLog().info("Policy version {} loaded by {} node(s) in {} s, checksum {} everywhere",
+                version, published.nodes().size(), fmt(published.seconds()), PolicyWeights.hex(publishedChecksum));
+        afterSync.run();
         return this;
     }
 
@@ -253,7 +281,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         phase = Phase.EVALUATION;
         Evaluator.Plan plan = new Evaluator.Plan(job.evalProblems(), job.format(), job.reward(), job.scenario(),
                 job.rolloutTree(), job.sampling(), settings.evalSamples(), settings.seed() + (evaluatingAfter ? 2 : 1));
-        getContext().spawn(Evaluator.create(plan, tokenizer, rollouts, evaluationAdapter),
+        getContext().spawn(Evaluator.create(plan, tokenizer, router.narrow(), evaluationAdapter),
                 evaluatingAfter ? "evaluation-after" : "evaluation-before");
     }
 
@@ -307,7 +335,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         stepBatch.pending(problems, promptTokens);
         long seed = settings.seed() * 1_000_003L + rlStep * 131L + stepBatch.rollouts();
-        rollouts.tell(new RolloutManager.RunRollout(nextRolloutId++, jobs, job.rolloutTree(), job.scenario(),
+        router.tell(new RolloutManager.RunRollout(nextRolloutId++, jobs, job.rolloutTree(), job.scenario(),
                 job.sampling(), seed, rolloutAdapter));
     }
 
@@ -316,13 +344,26 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (!rollout.failures().isEmpty()) {
             String error = rollout.failures().size() + " trees failed, first: " + rollout.failures().get(0).reason();
             getContext().getLog().error("Rollout {} failed: {}", rollout.rolloutId(), error);
-            Path saved = settings.runDir().resolve("failed-step-" + rlStep);
-            checkpoints.save(saved, new PolicyWeights(version, policy.weights()), policy.optimizerState(), rlStep);
-            finishRun(null, error + "; the policy was saved to " + saved);
+            failRun(error);
             return this;
         }
         if (phase != Phase.RL_ROLLOUT) {
             return this;
+        }
+        for (TreeRoot.TreeFinished tree : rollout.trees()) {
+            if (tree.leaves().size() != job.rolloutTree().width()) {
+                failRun("tree of prompt " + tree.promptIndex() + " has " + tree.leaves().size() + " leaves instead of "
+                        + job.rolloutTree().width() + "; this is a bug in the rollout, please report it with the log");
+                return this;
+            }
+            if (tree.oldestPolicyVersion() < version - job.maxStaleness()) {
+                String error = "tree of prompt " + tree.promptIndex() + " was grown by policy version "
+                        + tree.oldestPolicyVersion() + ", more than train.max-staleness=" + job.maxStaleness()
+                        + " versions behind the current version " + version;
+                getContext().getLog().error("Rollout {} rejected: {}", rollout.rolloutId(), error);
+                failRun(error);
+                return this;
+            }
         }
         stepBatch.add(rollout, scorer.score(rollout.trees(), stepBatch.problems(), stepBatch.promptTokens()));
         // Dynamic sampling: prompts whose leaves all scored the same carry no signal, so roll out more
@@ -374,6 +415,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         line.put("rollout_seconds", batch.rolloutSeconds());
         line.put("train_seconds", trainSeconds);
         line.put("policy_version", version);
+        line.put("oldest_tree_version", batch.oldestPolicyVersion());
         if (stats != null) {
             line.put("loss", stats.loss());
             line.put("clip_fraction", stats.clipFraction());
@@ -388,6 +430,13 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     // ---- end of run ----
 
+    /** Saves the current policy so that no work is lost, then ends the run with {@code error}. */
+    private void failRun(String error) {
+        Path saved = settings.runDir().resolve("failed-step-" + rlStep);
+        checkpoints.save(saved, new PolicyWeights(version, policy.weights()), policy.optimizerState(), rlStep);
+        finishRun(null, error + "; the policy was saved to " + saved);
+    }
+
     private void finishRun(EvalResult after, String error) {
         phase = Phase.DONE;
         Path finalDir = settings.runDir().resolve("final");
@@ -396,7 +445,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
             writeEvaluation(after);
             getContext().getLog().info("Training run finished in {} s; final checkpoint {}", seconds(runStartNanos), finalDir);
         }
-        replyTo.tell(new TrainingFinished(before, after, error == null ? finalDir : null, error));
+        replyTo.tell(new TrainingFinished(before, after, error == null ? finalDir : null, error, List.copyOf(syncs)));
     }
 
     private void writeEvaluation(EvalResult after) {

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Owns one model replica and its prefix-sharing KV cache on one device, and decodes the segments
@@ -43,6 +44,9 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
     /** Messages a worker accepts. */
     public sealed interface Command {}
 
+    /** Receptionist key under which an inference node registers its workers. */
+    public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "treepo-decode-worker");
+
     /**
      * Decodes one segment of at most {@code maxNewTokens} tokens for node {@code nodeId} of tree
      * {@code treeId}. Its context is the first {@code keepTokens} tokens of the parent node's context
@@ -64,8 +68,19 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
     /** Frees every KV sequence of a finished tree. */
     public record ReleaseTree(long treeId) implements Command {}
 
-    /** Replaces the model weights once no segment is in flight, then replies. */
-    public record LoadWeights(PolicyWeights weights, ActorRef<WeightsLoaded> replyTo) implements Command {}
+    /**
+     * Replaces the model weights once no segment is in flight, then replies. With {@code keepKv}
+     * false the worker first drops the KV of every tree it still holds, so KV computed by an older
+     * version never serves a newer one; true keeps it, trading exactness for reuse.
+     */
+    public record LoadWeights(PolicyWeights weights, boolean keepKv, ActorRef<WeightsLoaded> replyTo)
+            implements Command {
+
+        /** Loads weights and drops the KV of older versions. */
+        public LoadWeights(PolicyWeights weights, ActorRef<WeightsLoaded> replyTo) {
+            this(weights, false, replyTo);
+        }
+    }
 
     /** Reports counters since the worker started. */
     public record GetStats(ActorRef<WorkerStats> replyTo) implements Command {}
@@ -107,16 +122,31 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
             int freeBlocks,
             long policyVersion) {}
 
-    /** Builds a worker around an engine it owns from now on; {@code validVocab} bounds sampled ids. */
+    /**
+     * Builds a worker that stops a segment at {@code eosId}, or only at its token limit when
+     * {@code eosId} is negative.
+     */
     public static Behavior<Command> create(
             String workerId, DecodeEngine engine, int validVocab, int eosId, int maxBatch) {
-        return Behaviors.setup(context -> new DecodeWorker(context, workerId, engine, validVocab, eosId, maxBatch));
+        return create(workerId, engine, validVocab, eosId < 0 ? new int[0] : new int[] {eosId}, maxBatch);
+    }
+
+    /**
+     * Builds a worker around an engine it owns from now on; {@code validVocab} bounds sampled ids, and
+     * a segment stops at the first sampled id in {@code stopIds} (reported as {@code endedWithEos}).
+     */
+    public static Behavior<Command> create(
+            String workerId, DecodeEngine engine, int validVocab, int[] stopIds, int maxBatch) {
+        int[] sortedStopIds = Arrays.stream(stopIds).distinct().sorted().toArray();
+        return Behaviors.setup(context ->
+                new DecodeWorker(context, workerId, engine, validVocab, sortedStopIds, maxBatch));
     }
 
     private final String workerId;
     private final DecodeEngine engine;
     private final int validVocab;
-    private final int eosId;
+    /** Sorted ids that end a segment: EOS and any other stop token. */
+    private final int[] stopIds;
     private final int maxBatch;
 
     private final ArrayDeque<DecodeSegment> waiting = new ArrayDeque<>();
@@ -129,12 +159,13 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
     private long decodeSteps;
 
     private DecodeWorker(
-            ActorContext<Command> context, String workerId, DecodeEngine engine, int validVocab, int eosId, int maxBatch) {
+            ActorContext<Command> context, String workerId, DecodeEngine engine, int validVocab, int[] stopIds,
+            int maxBatch) {
         super(context);
         this.workerId = workerId;
         this.engine = engine;
         this.validVocab = validVocab;
-        this.eosId = eosId;
+        this.stopIds = stopIds;
         this.maxBatch = maxBatch;
         context.getLog().info("Worker {} started (max batch {}, {} free KV blocks)", workerId, maxBatch, engine.freeBlocks());
     }
@@ -213,7 +244,7 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
             SampledToken token = Sampler.sample(logits[row++], validVocab, segment.request.sampling(), segment.rng);
             segment.add(token);
             engine.append(segment.seq, new int[] {token.id()});
-            boolean eos = token.id() == eosId;
+            boolean eos = Arrays.binarySearch(stopIds, token.id()) >= 0;
             if (eos || segment.count == segment.request.maxNewTokens()) {
                 it.remove();
                 reply(segment, eos);
@@ -322,9 +353,10 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
         if (pendingWeights.isEmpty() || !active.isEmpty() || !waiting.isEmpty()) {
             return;
         }
-        // KV computed under an older version must not serve a newer one, so live trees are dropped here.
-        // Callers load weights between rollouts, when no tree is live.
-        if (!sequencesByTree.isEmpty()) {
+        // KV computed under an older version must not serve a newer one, so live trees are dropped here
+        // unless the load allows reuse. Callers load weights between rollouts, when no tree is live.
+        LoadWeights load = pendingWeights.pollLast();
+        if (!sequencesByTree.isEmpty() && !load.keepKv()) {
             getContext().getLog().warn("Worker {} drops the KV of {} live trees before loading new weights",
                     workerId, sequencesByTree.size());
             for (Map<Integer, Integer> sequences : sequencesByTree.values()) {
@@ -332,7 +364,6 @@ public final class DecodeWorker extends AbstractBehavior<DecodeWorker.Command> {
             }
             sequencesByTree.clear();
         }
-        LoadWeights load = pendingWeights.pollLast();
         long start = System.nanoTime();
         engine.loadWeights(load.weights().tensors());
         policyVersion = load.weights().version();

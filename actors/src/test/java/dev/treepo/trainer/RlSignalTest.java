@@ -13,7 +13,8 @@ import dev.treepo.model.tokenizer.Tokenizer;
 import dev.treepo.model.train.PolicyLoss;
 import dev.treepo.model.train.PolicyTrainer;
 import dev.treepo.model.train.TrainerSettings;
-import dev.treepo.rollout.RolloutManager;
+import dev.treepo.rollout.RolloutRouter;
+import dev.treepo.rollout.TestInference;
 import dev.treepo.task.ArithmeticTask;
 import dev.treepo.task.PromptFormat;
 import dev.treepo.task.RewardFunction;
@@ -51,18 +52,18 @@ class RlSignalTest {
                 tokenizer.padId(), tokenizer.vocabSize(), new TrainerSettings(3e-3, 0.0, 1.0, PolicyLoss.defaults()));
         ActorRef<DecodeWorker.Command> worker = TEST_KIT.spawn(
                 DecodeWorker.create("w0", TinyModel.engine(2048), tokenizer.vocabSize(), tokenizer.eosId(), 256));
-        ActorRef<RolloutManager.Command> rollouts = TEST_KIT.spawn(RolloutManager.create(List.of(worker), tokenizer, 16));
+        ActorRef<RolloutRouter.Command> router = TestInference.router(TEST_KIT, worker, tokenizer, 16);
         TreeConfig tree = new TreeConfig(TreeConfig.Mode.TREE, 8, 4, 2, 2, 2, TreeConfig.Allocation.EVEN, 1.0, 0,
                 TreeConfig.FallbackSource.CLEAN_FIRST, TreeConfig.FallbackCut.RANDOM_BLOCK, 0, 32, 8);
         RewardFunction sevens = (problem, text) -> text.contains("7") ? 1.0 : 0.0;
         Trainer.Job job = new Trainer.Job(ArithmeticTask.train(3, 256), List.of(), new PromptFormat(), sevens,
-                new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0);
+                new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0, 0);
         int steps = 40;
         TrainingSchedule schedule = new TrainingSchedule(0, 1, 1e-3, steps, 16, 3e-3, 1, AdvantageEstimator.TREEPO,
                 false, 1, 1, 0, 5, runDir);
         ActorRef<Trainer.Command> trainer = TEST_KIT.spawn(Trainer.create(schedule, job, policy, tokenizer,
                 new CheckpointWriter(TinyModel.CONFIG, CharVocabulary.writeTokenizerJson(runDir.resolve("t.json"))),
-                rollouts, List.of(worker)));
+                router));
         TestProbe<Trainer.TrainingFinished> done = TEST_KIT.createTestProbe();
         trainer.tell(new Trainer.Start(done.ref()));
         assertNull(done.receiveMessage(Duration.ofMinutes(5)).error());

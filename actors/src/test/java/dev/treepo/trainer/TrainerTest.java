@@ -17,7 +17,8 @@ import dev.treepo.model.tokenizer.Tokenizer;
 import dev.treepo.model.train.PolicyLoss;
 import dev.treepo.model.train.PolicyTrainer;
 import dev.treepo.model.train.TrainerSettings;
-import dev.treepo.rollout.RolloutManager;
+import dev.treepo.rollout.RolloutRouter;
+import dev.treepo.rollout.TestInference;
 import dev.treepo.task.ArithmeticTask;
 import dev.treepo.task.BoxedMatchReward;
 import dev.treepo.task.PromptFormat;
@@ -56,18 +57,17 @@ class TrainerTest {
 
         ActorRef<DecodeWorker.Command> worker = TEST_KIT.spawn(
                 DecodeWorker.create("w0", TinyModel.engine(1024), tokenizer.vocabSize(), tokenizer.eosId(), 128));
-        ActorRef<RolloutManager.Command> rollouts =
-                TEST_KIT.spawn(RolloutManager.create(List.of(worker), tokenizer, 8));
+        ActorRef<RolloutRouter.Command> router = TestInference.router(TEST_KIT, worker, tokenizer, 8);
         TreeConfig tree = new TreeConfig(TreeConfig.Mode.TREE, 4, 4, 3, 2, 2, TreeConfig.Allocation.EVEN, 1.0, 0,
                 TreeConfig.FallbackSource.CLEAN_FIRST, TreeConfig.FallbackCut.RANDOM_BLOCK, 0, 32, 8);
         Trainer.Job job = new Trainer.Job(ArithmeticTask.train(3, 64), ArithmeticTask.eval(3, 6), new PromptFormat(),
-                new BoxedMatchReward(), new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0);
+                new BoxedMatchReward(), new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0, 0);
         TrainingSchedule schedule = new TrainingSchedule(3, 4, 1e-3, 2, 3, 1e-3, 2, AdvantageEstimator.TREEPO, false, 1, 2,
                 1, 5, runDir);
         CheckpointWriter checkpoints = new CheckpointWriter(TinyModel.CONFIG, tokenizerJson);
 
         ActorRef<Trainer.Command> trainer = TEST_KIT.spawn(
-                Trainer.create(schedule, job, policy, tokenizer, checkpoints, rollouts, List.of(worker)));
+                Trainer.create(schedule, job, policy, tokenizer, checkpoints, router));
         TestProbe<Trainer.TrainingFinished> done = TEST_KIT.createTestProbe();
         trainer.tell(new Trainer.Start(done.ref()));
         Trainer.TrainingFinished finished = done.receiveMessage(Duration.ofMinutes(3));

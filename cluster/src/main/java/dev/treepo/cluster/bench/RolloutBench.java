@@ -5,19 +5,14 @@ import dev.treepo.cluster.runtime.EmbeddedSystem;
 import dev.treepo.cluster.runtime.InferenceSide;
 import dev.treepo.cluster.runtime.ModelSource;
 import dev.treepo.cluster.runtime.RunParts;
-import dev.treepo.model.tokenizer.Tokenizer;
 import dev.treepo.policy.PolicyWeights;
 import dev.treepo.rollout.RolloutManager;
 import dev.treepo.rollout.RolloutManager.PromptJob;
 import dev.treepo.rollout.RolloutManager.RolloutFinished;
-import dev.treepo.task.Problem;
-import dev.treepo.task.PromptFormat;
 import dev.treepo.tree.BoxedAnswerScenario;
 import dev.treepo.tree.TreeConfig;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,21 +39,14 @@ public final class RolloutBench {
     }
 
     public static int run(Settings settings, PrintStream out) throws IOException {
-        ModelSource model = settings.model().path().isEmpty()
-                ? ModelSource.tiny(settings.run().seed(), Files.createTempDirectory("treepo-bench"))
-                : ModelSource.load(Settings.userPath(settings.model().path()));
-        Tokenizer tokenizer = model.tokenizer();
-        List<Problem> problems = RunParts.evalProblems(settings.task(), settings.train().promptsPerStep());
-        PromptFormat format = new PromptFormat();
-        List<PromptJob> jobs = new ArrayList<>();
-        for (int i = 0; i < problems.size(); i++) {
-            jobs.add(new PromptJob(i, tokenizer.encode(format.prompt(problems.get(i)))));
-        }
+        BenchInputs inputs = BenchInputs.load(settings);
+        ModelSource model = inputs.model();
+        List<PromptJob> jobs = inputs.jobs();
         TreeConfig base = RunParts.treeConfig(settings.rollout());
 
         List<Row> rows = new ArrayList<>();
         try (EmbeddedSystem system = EmbeddedSystem.start("treepo-bench")) {
-            InferenceSide inference = InferenceSide.start(system.system(), settings, model, tokenizer);
+            InferenceSide inference = InferenceSide.start(system.system(), settings, model, model.tokenizer());
             inference.loadWeights(system.system(), new PolicyWeights(model.policyVersion(), model.weights()));
             // One untimed rollout first, so JIT compilation does not land on the first row.
             rollout(system, inference, jobs, treeOf(base, 4, 2).independent(WIDTH), settings, 0);
@@ -72,7 +60,7 @@ public final class RolloutBench {
                 }
             }
         }
-        print(out, rows, problems.size(), base.segmentTokens(), model.fromCheckpoint() ? settings.model().path() : null);
+        print(out, rows, jobs.size(), base.segmentTokens(), model.fromCheckpoint() ? settings.model().path() : null);
         return 0;
     }
 

@@ -8,7 +8,6 @@ import dev.treepo.cluster.runtime.RunParts;
 import dev.treepo.policy.PolicyWeights;
 import dev.treepo.task.BoxedMatchReward;
 import dev.treepo.task.Problem;
-import dev.treepo.task.PromptFormat;
 import dev.treepo.trainer.EvalResult;
 import dev.treepo.trainer.Evaluator;
 import dev.treepo.tree.BoxedAnswerScenario;
@@ -38,13 +37,14 @@ final class EvalCommand {
         try (EmbeddedSystem system = EmbeddedSystem.start("treepo-eval")) {
             InferenceSide inference = InferenceSide.start(system.system(), settings, model, model.tokenizer());
             inference.loadWeights(system.system(), new PolicyWeights(model.policyVersion(), model.weights()));
-            Evaluator.Plan plan = new Evaluator.Plan(problems, new PromptFormat(), new BoxedMatchReward(),
+            Evaluator.Plan plan = new Evaluator.Plan(problems,
+                    RunParts.promptFormat(settings.task(), model.tokenizer()), new BoxedMatchReward(),
                     new BoxedAnswerScenario(tree), tree, RunParts.sampling(settings.rollout()), settings.eval().samples(),
                     settings.run().seed() + 2);
             EmbeddedSystem.Reply<Evaluator.Evaluated> done = system.reply(Evaluator.Evaluated.class, "result")
                     .watch(inference.rollouts());
             inference.workers().forEach(done::watch);
-            system.spawn(Evaluator.create(plan, model.tokenizer(), inference.rollouts(), done.ref()), "evaluator",
+            system.spawn(Evaluator.create(plan, model.tokenizer(), inference.rollouts().narrow(), done.ref()), "evaluator",
                     Props.empty());
             Evaluator.Evaluated evaluated = done.future().join();
             if (evaluated.error() != null) {

@@ -1,5 +1,6 @@
 package dev.treepo.cluster.cli;
 
+import dev.treepo.cluster.bench.DecodeBench;
 import dev.treepo.cluster.config.LoadedSettings;
 import dev.treepo.cluster.config.SettingsException;
 import dev.treepo.cluster.config.SettingsLoader;
@@ -12,6 +13,8 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,14 @@ public final class Main {
         train   Run the supervised warm-up, then the RL steps, writing to the run folder.
         eval    Evaluate a checkpoint on the task's evaluation problems.
         bench   Compare tree rollouts with independent sampling: calls, tokens, time.
+                treepo bench decode [--dir DIR] [--new-tokens N] instead times a random
+                Qwen2.5-0.5B-shaped checkpoint: write, load, decode tokens/s, memory.
+                treepo bench cluster [KEY=VALUE ...] measures rollout throughput with one and
+                two inference processes and the bytes and seconds of a weight sync.
+        node    Run one node of a cluster: treepo node --role trainer|inference|trainer,inference.
+                The trainer node runs the training job and ends it; inference nodes serve
+                rollouts until the trainer finishes. Keys of the cluster block set the address,
+                the seed nodes and limits; conf/trainer.conf and conf/inference.conf are examples.
         logprobs  Print, as JSON, each given token's log-prob under a model folder (teacher-forced)
                 and the argmax id at each position: treepo logprobs --model DIR --ids 1,35,110
         help    Print this help.
@@ -57,6 +68,8 @@ public final class Main {
         --config FILE      HOCON file that sets some keys inside a treepo { } block,
                            as conf/treepo.conf does.
         --checkpoint DIR   Checkpoint folder to evaluate (eval only, required).
+        --role ROLES       Roles of a cluster node (node only, required): trainer,
+                           inference, or both separated by a comma.
         KEY=VALUE          Set one key; KEY has no treepo. prefix, e.g. rollout.width=8.
                            VALUE is a HOCON number, boolean or "quoted string"; other
                            text is taken as a string, e.g. inference.device=gpu:0.
@@ -71,6 +84,8 @@ public final class Main {
         treepo train rollout.width=8 train.steps=2
         treepo train --config my-run.conf inference.device=gpu:0
         treepo eval --checkpoint CHECKPOINT_DIR eval.samples=8
+        treepo node --role trainer --config conf/trainer.conf train.steps=2
+        treepo node --role inference --config conf/inference.conf cluster.seed-nodes=[\"10.0.0.5:25520\"]
       """;
 
   private Main() {}
@@ -93,6 +108,16 @@ public final class Main {
    * @param callerDir folder that relative --config and --checkpoint paths resolve against
    */
   static int run(String[] args, PrintStream out, PrintStream err, Path callerDir) {
+    if (args.length >= 2 && args[0].equals("bench") && args[1].equals("decode")) {
+      return DecodeBench.main(List.of(args).subList(2, args.length), out, err);
+    }
+    // "bench cluster" takes the settings of "bench"; only the word selects the other benchmark.
+    boolean clusterBench = args.length >= 2 && args[0].equals("bench") && args[1].equals("cluster");
+    if (clusterBench) {
+      List<String> rest = new ArrayList<>(List.of(args));
+      rest.remove(1);
+      args = rest.toArray(String[]::new);
+    }
     Invocation invocation;
     try {
       invocation = Invocation.parse(args, callerDir);
@@ -121,7 +146,10 @@ public final class Main {
       return switch (invocation.command()) {
         case TRAIN -> Commands.train(loaded.settings(), loaded.config());
         case EVAL -> Commands.eval(loaded.settings(), loaded.config(), checkpoint);
-        case BENCH -> Commands.bench(loaded.settings(), loaded.config());
+        case BENCH -> clusterBench
+            ? Commands.benchCluster(loaded.settings(), loaded.config(), out)
+            : Commands.bench(loaded.settings(), loaded.config());
+        case NODE -> Commands.node(loaded.settings(), loaded.config(), invocation.roles(), out);
         case HELP, LOGPROBS -> throw new IllegalStateException("handled above");
       };
     } catch (SettingsException e) {
@@ -173,11 +201,12 @@ public final class Main {
     TRAIN("train", "treepo train [--config FILE] [KEY=VALUE ...]"),
     EVAL("eval", "treepo eval --checkpoint DIR [--config FILE] [KEY=VALUE ...]"),
     BENCH("bench", "treepo bench [--config FILE] [KEY=VALUE ...]"),
+    NODE("node", "treepo node --role trainer|inference|trainer,inference [--config FILE] [KEY=VALUE ...]"),
     LOGPROBS("logprobs", "treepo logprobs --model DIR --ids ID,ID,..."),
     HELP("help", "treepo help");
 
     static final String GENERAL_USAGE =
-        "treepo {train|eval|bench|logprobs|help} [--checkpoint DIR] [--config FILE] [KEY=VALUE ...]";
+        "treepo {train|eval|bench|node|logprobs|help} [--checkpoint DIR] [--role ROLES] [--config FILE] [KEY=VALUE ...]";
 
     private final String word;
     private final String usage;
@@ -229,10 +258,16 @@ public final class Main {
    * @param overrides the KEY=VALUE arguments in the order given
    */
   record Invocation(
-      Command command, Path configFile, Path checkpoint, List<String> overrides, Path model, String ids) {
+      Command command,
+      Path configFile,
+      Path checkpoint,
+      List<String> overrides,
+      Path model,
+      String ids,
+      Set<String> roles) {
 
     Invocation(Command command, Path configFile, Path checkpoint, List<String> overrides) {
-      this(command, configFile, checkpoint, overrides, null, null);
+      this(command, configFile, checkpoint, overrides, null, null, Set.of());
     }
 
     static Invocation parse(String[] args, Path callerDir) throws UsageException {
@@ -249,6 +284,7 @@ public final class Main {
       Path checkpoint = null;
       Path model = null;
       String ids = null;
+      Set<String> roles = null;
       List<String> overrides = new ArrayList<>();
 
       for (int i = 1; i < args.length; i++) {
@@ -286,6 +322,16 @@ public final class Main {
             i += inlineValue ? 0 : 1;
             model = resolve(callerDir, text, "--model", usage);
           }
+          case "--role" -> {
+            if (command != Command.NODE) {
+              throw new UsageException("--role applies to node only", usage);
+            }
+            if (roles != null) {
+              throw new UsageException("--role given twice", usage);
+            }
+            roles = parseRoles(optionValue(args, i, usage), usage);
+            i += inlineValue ? 0 : 1;
+          }
           case "--ids" -> {
             if (command != Command.LOGPROBS) {
               throw new UsageException("--ids applies to logprobs only", usage);
@@ -316,7 +362,25 @@ public final class Main {
           throw new UsageException("logprobs takes no settings", usage);
         }
       }
-      return new Invocation(command, configFile, checkpoint, List.copyOf(overrides), model, ids);
+      if (command == Command.NODE && roles == null) {
+        throw new UsageException("node needs --role trainer, inference or trainer,inference", usage);
+      }
+      return new Invocation(command, configFile, checkpoint, List.copyOf(overrides), model, ids,
+          roles == null ? Set.of() : roles);
+    }
+
+    /** Parses "trainer", "inference" or both, comma-separated, in any order. */
+    private static Set<String> parseRoles(String text, String usage) throws UsageException {
+      Set<String> roles = new TreeSet<>();
+      for (String role : text.split(",", -1)) {
+        String trimmed = role.trim();
+        if (!trimmed.equals("trainer") && !trimmed.equals("inference")) {
+          throw new UsageException(
+              "unknown role \"" + trimmed + "\" in --role " + text + " (roles: trainer, inference)", usage);
+        }
+        roles.add(trimmed);
+      }
+      return Set.copyOf(roles);
     }
 
     /** Returns the value of the option at args[i], written "--name=value" or "--name value". */

@@ -3,26 +3,17 @@ package dev.treepo.cluster.cli;
 import ai.djl.ndarray.NDManager;
 import dev.treepo.cluster.config.Settings;
 import dev.treepo.cluster.runtime.EmbeddedSystem;
-import dev.treepo.cluster.runtime.InferenceSide;
+import dev.treepo.cluster.runtime.InferenceNodes;
 import dev.treepo.cluster.runtime.ModelSource;
-import dev.treepo.cluster.runtime.RunParts;
-import dev.treepo.model.nn.Qwen2Weights;
+import dev.treepo.cluster.runtime.TrainingSetup;
 import dev.treepo.model.train.PolicyTrainer;
-import dev.treepo.task.BoxedMatchReward;
-import dev.treepo.task.Problem;
-import dev.treepo.task.PromptFormat;
-import dev.treepo.trainer.CheckpointWriter;
+import dev.treepo.policy.WeightTransport;
 import dev.treepo.trainer.EvalResult;
 import dev.treepo.trainer.Trainer;
-import dev.treepo.trainer.TrainingSchedule;
-import dev.treepo.tree.BoxedAnswerScenario;
-import dev.treepo.tree.TreeConfig;
+import dev.treepo.trainer.TrainingSupervisor;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,49 +25,20 @@ final class TrainCommand {
     private TrainCommand() {}
 
     static int run(Settings settings, String effectiveConfig) throws IOException {
-        // Load and check every input before the run folder is written, so bad input leaves nothing behind.
-        List<Problem> train = RunParts.trainProblems(settings.task());
-        List<Problem> eval = RunParts.evalProblems(settings.task(), settings.eval().maxProblems());
-        ModelSource model = settings.model().path().isEmpty()
-                ? null
-                : ModelSource.load(Settings.userPath(settings.model().path()));
-        Path runDir = settings.runDir();
-        Files.createDirectories(runDir);
-        Files.writeString(runDir.resolve("config.conf"), effectiveConfig);
-        if (model == null) {
-            model = ModelSource.tiny(settings.run().seed(), runDir);
-        }
-        TreeConfig tree = RunParts.treeConfig(settings.rollout());
-        int warmupSteps = model.fromCheckpoint() ? 0 : settings.warmup().steps();
-        TrainingSchedule schedule = RunParts.schedule(settings, warmupSteps);
-        LOG.info("Run {}: model {} ({} parameters), {} training and {} held-out problems, rollout {} width {}",
-                settings.run().name(), model.fromCheckpoint() ? settings.model().path() : "tiny preset, random init",
-                parameterCount(model), train.size(), eval.size(), tree.mode(), tree.width());
-
+        TrainingSetup setup = TrainingSetup.prepare(settings, effectiveConfig);
+        ModelSource model = setup.model();
         NDManager manager = NDManager.newBaseManager(settings.inference().device().toDjlDevice());
-        Qwen2Weights reference = settings.train().klCoef() > 0
-                ? Qwen2Weights.fromHost(model.config(), manager, model.weights())
-                : null;
-        try (PolicyTrainer policy = new PolicyTrainer(Qwen2Weights.fromHost(model.config(), manager, model.weights()),
-                        reference, model.tokenizer().padId(), model.tokenizer().vocabSize(),
-                        RunParts.optimizer(settings.train()));
+        try (PolicyTrainer policy = setup.newPolicy(manager);
                 EmbeddedSystem system = EmbeddedSystem.start("treepo")) {
-            if (model.optimizerState() != null) {
-                policy.loadOptimizerState(model.optimizerState());
-            }
-            InferenceSide inference = InferenceSide.start(system.system(), settings, model, model.tokenizer());
-            Trainer.Job job = new Trainer.Job(train, eval, new PromptFormat(), new BoxedMatchReward(),
-                    new BoxedAnswerScenario(tree), tree, RunParts.sampling(settings.rollout()), model.policyVersion());
-            ActorRef<Trainer.Command> trainer = system.spawn(
-                    Trainer.create(schedule, job, policy, model.tokenizer(),
-                            new CheckpointWriter(model.config(), model.tokenizerJson()), inference.rollouts(),
-                            inference.workers()),
-                    "trainer", DispatcherSelector.blocking());
+            // One JVM with both roles: the inference node shares each policy version in memory.
+            WeightTransport transport = WeightTransport.inMemory();
+            InferenceNodes.Started inference = InferenceNodes.start(system.system(), settings, model, "local", transport, null);
+            ActorRef<TrainingSupervisor.Command> trainer = system.spawn(setup.trainerRole(policy, 1, transport),
+                    "training", Props.empty());
             EmbeddedSystem.Reply<Trainer.TrainingFinished> done = system.reply(Trainer.TrainingFinished.class, "run")
                     .watch(trainer)
-                    .watch(inference.rollouts());
-            inference.workers().forEach(done::watch);
-            trainer.tell(new Trainer.Start(done.ref()));
+                    .watch(inference.node());
+            trainer.tell(new TrainingSupervisor.Start(done.ref()));
             Trainer.TrainingFinished finished = done.future().join();
             if (finished.error() != null) {
                 LOG.error("Training failed: {}", finished.error());
@@ -100,9 +62,5 @@ final class TrainCommand {
                     100 * after.sampledAccuracy(), before.sampledImprovementInStdErrs(after));
         }
         System.out.println("final checkpoint: " + finished.finalCheckpoint());
-    }
-
-    private static long parameterCount(ModelSource model) {
-        return model.weights().values().stream().mapToLong(t -> t.numel()).sum();
     }
 }

@@ -27,8 +27,10 @@ public record Settings(
     Rollout rollout,
     Advantage advantage,
     Train train,
+    Checkpoint checkpoint,
     Eval eval,
-    Inference inference) {
+    Inference inference,
+    Cluster cluster) {
 
   public Settings {
     Objects.requireNonNull(run, "run");
@@ -38,8 +40,10 @@ public record Settings(
     Objects.requireNonNull(rollout, "rollout");
     Objects.requireNonNull(advantage, "advantage");
     Objects.requireNonNull(train, "train");
+    Objects.requireNonNull(checkpoint, "checkpoint");
     Objects.requireNonNull(eval, "eval");
     Objects.requireNonNull(inference, "inference");
+    Objects.requireNonNull(cluster, "cluster");
   }
 
   /**
@@ -83,14 +87,30 @@ public record Settings(
     }
   }
 
-  /** Block {@code task}: the problems to train and evaluate on. */
+  /**
+   * Block {@code task}: the problems to train and evaluate on, and the prompt layout. A
+   * promptFormat of AUTO picks ChatML when the tokenizer has the {@code <|im_start|>} and
+   * {@code <|im_end|>} tokens, else the plain layout; systemPrompt is ChatML's system turn.
+   */
   public record Task(
-      Kind name, long seed, int trainSize, int evalSize, String trainFile, String evalFile) {
+      Kind name,
+      long seed,
+      int trainSize,
+      int evalSize,
+      String trainFile,
+      String evalFile,
+      Format promptFormat,
+      String systemPrompt) {
 
     /** Problem source: generated arithmetic, or JSON Lines files. */
     public enum Kind implements ConfigEnum { ARITHMETIC, JSONL }
 
+    /** Prompt layout: chosen from the tokenizer, plain "Q: ...\nA: ", or ChatML. */
+    public enum Format implements ConfigEnum { AUTO, PLAIN, CHATML }
+
     public Task {
+      Objects.requireNonNull(promptFormat, "task.prompt-format");
+      Objects.requireNonNull(systemPrompt, "task.system-prompt");
       Objects.requireNonNull(name, "task.name");
       positive("task.train-size", trainSize);
       positive("task.eval-size", evalSize);
@@ -231,7 +251,8 @@ public record Settings(
       double clipHigh,
       double dualClip,
       double klCoef,
-      int checkpointEvery) {
+      int checkpointEvery,
+      int maxStaleness) {
     public Train {
       nonNegative("train.steps", steps);
       positive("train.prompts-per-step", promptsPerStep);
@@ -253,6 +274,20 @@ public record Settings(
       greaterThan("train.dual-clip", dualClip, 1);
       nonNegative("train.kl-coef", klCoef);
       nonNegative("train.checkpoint-every", checkpointEvery);
+      nonNegative("train.max-staleness", maxStaleness);
+    }
+  }
+
+  /**
+   * Block {@code checkpoint}: how model weights are saved. Above maxShardBytes of tensor data the
+   * weights are split into shards with an index, as transformers' max_shard_size does.
+   */
+  public record Checkpoint(long maxShardBytes) {
+    public Checkpoint {
+      if (maxShardBytes <= 0) {
+        throw SettingsException.invalidValue(
+            "checkpoint.max-shard-bytes", maxShardBytes, "an integer > 0 (bytes)");
+      }
     }
   }
 
@@ -264,21 +299,73 @@ public record Settings(
     }
   }
 
-  /** Block {@code inference}: the inference workers and their KV cache. */
-  public record Inference(InferenceDevice device, int workers, Kv kv, int maxBatch) {
+  /**
+   * Block {@code inference}: the inference workers and their KV cache. Worker i runs on
+   * workerDevices[i mod size], or on device when workerDevices is empty; the trainer's policy
+   * lives on device.
+   */
+  public record Inference(
+      InferenceDevice device, java.util.List<InferenceDevice> workerDevices, int workers, Kv kv, int maxBatch) {
     public Inference {
       Objects.requireNonNull(device, "inference.device");
+      workerDevices = java.util.List.copyOf(workerDevices);
       positive("inference.workers", workers);
       Objects.requireNonNull(kv, "inference.kv");
       positive("inference.max-batch", maxBatch);
     }
+
+    /** Returns the device of worker {@code worker}. */
+    public InferenceDevice deviceOf(int worker) {
+      return workerDevices.isEmpty() ? device : workerDevices.get(worker % workerDevices.size());
+    }
   }
 
-  /** Block {@code inference.kv}: KV cache of blockTokens tokens per block and blocks in all. */
-  public record Kv(int blockTokens, int blocks) {
+  /**
+   * Block {@code inference.kv}: KV cache of blockTokens tokens per block and blocks in all. With
+   * keepAcrossVersions false, a worker drops every cached sequence when it loads a new policy
+   * version, so KV computed by an older version never serves a newer one.
+   */
+  public record Kv(int blockTokens, int blocks, boolean keepAcrossVersions) {
     public Kv {
       positive("inference.kv.block-tokens", blockTokens);
       positive("inference.kv.blocks", blocks);
+    }
+  }
+
+  /**
+   * Block {@code cluster}: where this node listens, the seed nodes it joins, and limits of the
+   * traffic between nodes. Only {@code treepo node} reads it; {@code treepo train} runs in one
+   * JVM without a network.
+   */
+  public record Cluster(
+      String host,
+      int port,
+      java.util.List<String> seedNodes,
+      int minInferenceNodes,
+      int maxMessageBytes,
+      int weightChunkBytes,
+      int downAfterSeconds) {
+    public Cluster {
+      notBlank("cluster.host", host);
+      if (port < 0 || port > 65535) {
+        throw SettingsException.invalidValue("cluster.port", port, "a TCP port from 0 to 65535 (0: any free port)");
+      }
+      seedNodes = java.util.List.copyOf(seedNodes);
+      for (String seed : seedNodes) {
+        if (!seed.matches("[^:/@\\s]+:\\d{1,5}")) {
+          throw SettingsException.invalidValue(
+              "cluster.seed-nodes", seedNodes, "HOST:PORT entries, e.g. [\"10.0.0.5:25520\"]");
+        }
+      }
+      positive("cluster.min-inference-nodes", minInferenceNodes);
+      atLeast("cluster.max-message-bytes", maxMessageBytes, 32 * 1024);
+      positive("cluster.weight-chunk-bytes", weightChunkBytes);
+      if (weightChunkBytes > maxMessageBytes / 2) {
+        throw SettingsException.invalidValue(
+            "cluster.weight-chunk-bytes", weightChunkBytes,
+            "at most half of cluster.max-message-bytes (" + maxMessageBytes + ")");
+      }
+      positive("cluster.down-after-seconds", downAfterSeconds);
     }
   }
 }

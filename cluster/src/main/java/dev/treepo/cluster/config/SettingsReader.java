@@ -55,8 +55,10 @@ final class SettingsReader {
             flag("advantage.filter-uniform-groups"),
             integer("advantage.max-rollouts-per-step")),
         train(),
+        new Settings.Checkpoint(longValue("checkpoint.max-shard-bytes")),
         new Settings.Eval(integer("eval.samples"), integer("eval.max-problems")),
-        inference());
+        inference(),
+        cluster());
   }
 
   private Settings.Task task() {
@@ -66,7 +68,9 @@ final class SettingsReader {
         integer("task.train-size"),
         integer("task.eval-size"),
         string("task.train-file"),
-        string("task.eval-file"));
+        string("task.eval-file"),
+        choice("task.prompt-format", Settings.Task.Format.class),
+        string("task.system-prompt"));
   }
 
   private Settings.Rollout rollout() {
@@ -110,15 +114,55 @@ final class SettingsReader {
         number("train.clip-high"),
         number("train.dual-clip"),
         number("train.kl-coef"),
-        integer("train.checkpoint-every"));
+        integer("train.checkpoint-every"),
+        integer("train.max-staleness"));
   }
 
   private Settings.Inference inference() {
     return new Settings.Inference(
         InferenceDevice.parse("inference.device", string("inference.device")),
+        workerDevices(),
         integer("inference.workers"),
-        new Settings.Kv(integer("inference.kv.block-tokens"), integer("inference.kv.blocks")),
+        new Settings.Kv(
+            integer("inference.kv.block-tokens"),
+            integer("inference.kv.blocks"),
+            flag("inference.kv.keep-across-versions")),
         integer("inference.max-batch"));
+  }
+
+  private Settings.Cluster cluster() {
+    return new Settings.Cluster(
+        string("cluster.host"),
+        integer("cluster.port"),
+        stringList("cluster.seed-nodes"),
+        integer("cluster.min-inference-nodes"),
+        integer("cluster.max-message-bytes"),
+        integer("cluster.weight-chunk-bytes"),
+        integer("cluster.down-after-seconds"));
+  }
+
+  private java.util.List<InferenceDevice> workerDevices() {
+    java.util.List<String> texts = stringList("inference.worker-devices");
+    java.util.List<InferenceDevice> devices = new java.util.ArrayList<>();
+    for (String text : texts) {
+      try {
+        devices.add(InferenceDevice.parse("inference.worker-devices", text));
+      } catch (SettingsException e) {
+        throw SettingsException.invalidValue(
+            "inference.worker-devices", texts, "a list of \"cpu\" or \"gpu:N\" entries");
+      }
+    }
+    return devices;
+  }
+
+  private java.util.List<String> stringList(String key) {
+    try {
+      return config.getStringList(key);
+    } catch (ConfigException.Missing e) {
+      throw missingOrNull(key, e);
+    } catch (ConfigException.WrongType e) {
+      throw wrongType(key, "a list of strings, e.g. [\"10.0.0.5:25520\"]");
+    }
   }
 
   private String string(String key) {

@@ -31,6 +31,11 @@ public final class EmbeddedSystem implements AutoCloseable {
         return new EmbeddedSystem(ActorSystem.create(SpawnProtocol.create(), name, config));
     }
 
+    /** Wraps the system of a cluster node, for {@link #reply} and a close that waits for every actor. */
+    public static EmbeddedSystem wrap(ActorSystem<SpawnProtocol.Command> system) {
+        return new EmbeddedSystem(system);
+    }
+
     public ActorSystem<SpawnProtocol.Command> system() {
         return system;
     }

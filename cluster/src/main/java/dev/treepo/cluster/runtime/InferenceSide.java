@@ -39,10 +39,11 @@ public final class InferenceSide {
         Settings.Inference inference = settings.inference();
         List<ActorRef<DecodeWorker.Command>> workers = new ArrayList<>();
         for (int i = 0; i < inference.workers(); i++) {
-            DecodeEngine engine = new DecodeEngine(model.config(), inference.device().toDjlDevice(),
+            DecodeEngine engine = new DecodeEngine(model.config(), inference.deviceOf(i).toDjlDevice(),
                     inference.kv().blockTokens(), inference.kv().blocks());
-            String id = "worker-" + i + "@" + inference.device();
-            workers.add(spawn(system, DecodeWorker.create(id, engine, tokenizer.vocabSize(), tokenizer.eosId(),
+            String id = "worker-" + i + "@" + inference.deviceOf(i);
+            workers.add(spawn(system, DecodeWorker.create(id, engine, tokenizer.vocabSize(),
+                    RunParts.stopIds(model, RunParts.promptFormat(settings.task(), tokenizer)),
                     inference.maxBatch()), "worker-" + i, DispatcherSelector.blocking()));
         }
         int maxTrees = Math.max(inference.workers(), inference.workers() * inference.maxBatch() / settings.rollout().width());

@@ -142,11 +142,20 @@ public record Qwen2Config(
      * then moved into place, so a reader never sees half a file.
      */
     public void write(Path configJson) throws IOException {
+        write(configJson, "float32");
+    }
+
+    /**
+     * Writes {@code config.json} as {@link #write(Path)} does, with {@code torch_dtype} set to
+     * {@code torchDtype} ({@code "float32"}, {@code "bfloat16"} or {@code "float16"}), the type
+     * that transformers loads the weights in by default.
+     */
+    public void write(Path configJson, String torchDtype) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode architectures = root.putArray("architectures");
         architectures.add(ARCHITECTURE);
         root.put("model_type", "qwen2");
-        root.put("torch_dtype", "float32");
+        root.put("torch_dtype", torchDtype);
         root.put("vocab_size", vocabSize);
         root.put("hidden_size", hiddenSize);
         root.put("intermediate_size", intermediateSize);

@@ -2,21 +2,31 @@ package dev.treepo.model.safetensors;
 
 import java.nio.ByteBuffer;
 
-/** Element types this project reads from safetensors files; all are widened to float32. */
+/**
+ * Element types this project reads from safetensors files; all are widened to float32. F32 and
+ * BF16 can also be written.
+ */
 public enum SafetensorsDtype {
-    F32(4),
-    F16(2),
-    BF16(2);
+    F32(4, "float32"),
+    F16(2, "float16"),
+    BF16(2, "bfloat16");
 
     private final int bytes;
+    private final String torchName;
 
-    SafetensorsDtype(int bytes) {
+    SafetensorsDtype(int bytes, String torchName) {
         this.bytes = bytes;
+        this.torchName = torchName;
     }
 
     /** Size of one element in bytes. */
     public int bytes() {
         return bytes;
+    }
+
+    /** PyTorch name of the type, as {@code torch_dtype} in {@code config.json} spells it. */
+    public String torchName() {
+        return torchName;
     }
 
     /** Returns the type named {@code name} in a safetensors header, or null if unsupported. */
@@ -48,6 +58,35 @@ public enum SafetensorsDtype {
                 }
             }
         }
+    }
+
+    /**
+     * Writes {@code count} elements of {@code source} from {@code offset} into the little-endian
+     * {@code target}, narrowing float32 to BF16 with round-to-nearest-even (NaN stays NaN).
+     *
+     * @throws UnsupportedOperationException for F16, which this project never writes
+     */
+    void encode(float[] source, int offset, int count, ByteBuffer target) {
+        switch (this) {
+            case F32 -> target.asFloatBuffer().put(source, offset, count);
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    target.putShort(i * 2, floatToBf16(source[offset + i]));
+                }
+            }
+            case F16 -> throw new UnsupportedOperationException(
+                    "Writing F16 safetensors is not supported; write F32 or BF16");
+        }
+    }
+
+    /** Rounds float32 to the nearest BF16, ties to even; NaN becomes a quiet NaN. */
+    static short floatToBf16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + roundingBias) >>> 16);
     }
 
     /** Converts IEEE 754 binary16 bits to float32, keeping subnormals, infinities and NaN. */

@@ -23,7 +23,8 @@ import java.util.TreeMap;
 /**
  * Writes float32 tensors as a safetensors file that Hugging Face {@code safetensors} and
  * transformers load: names sorted, {@code __metadata__} with {@code format: pt}, and the JSON
- * header padded with spaces to a multiple of 8 bytes so every tensor starts 8-byte aligned.
+ * header padded with spaces to a multiple of 8 bytes so every tensor starts 8-byte aligned. The
+ * elements are stored as F32 or, on request, narrowed to BF16.
  */
 public final class SafetensorsWriter {
 
@@ -46,8 +47,24 @@ public final class SafetensorsWriter {
      */
     public static void write(Path file, Map<String, HostTensor> tensors,
             Map<String, String> metadata) throws IOException {
+        write(file, tensors, metadata, SafetensorsDtype.F32);
+    }
+
+    /**
+     * Writes {@code tensors} with elements of type {@code dtype} (F32, or BF16 rounded to nearest
+     * even), otherwise as {@link #write(Path, Map, Map)} does.
+     *
+     * @throws IllegalArgumentException if a name is empty or {@code __metadata__}, or {@code dtype}
+     *     is F16
+     */
+    public static void write(Path file, Map<String, HostTensor> tensors,
+            Map<String, String> metadata, SafetensorsDtype dtype) throws IOException {
+        if (dtype == SafetensorsDtype.F16) {
+            throw new IllegalArgumentException("Cannot write " + file
+                    + " as F16: only F32 and BF16 are written; pick one of those");
+        }
         SortedMap<String, HostTensor> sorted = new TreeMap<>(tensors);
-        byte[] header = headerBytes(sorted, metadata);
+        byte[] header = headerBytes(sorted, metadata, dtype);
 
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
@@ -60,15 +77,15 @@ public final class SafetensorsWriter {
                 writeFully(channel, length);
                 writeFully(channel, ByteBuffer.wrap(header));
 
-                ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4)
+                ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * dtype.bytes())
                         .order(ByteOrder.LITTLE_ENDIAN);
                 for (HostTensor tensor : sorted.values()) {
                     float[] data = tensor.data();
                     for (int start = 0; start < data.length; start += CHUNK_FLOATS) {
                         int count = Math.min(CHUNK_FLOATS, data.length - start);
                         chunk.clear();
-                        chunk.asFloatBuffer().put(data, start, count);
-                        chunk.limit(count * 4);
+                        dtype.encode(data, start, count, chunk);
+                        chunk.limit(count * dtype.bytes());
                         writeFully(channel, chunk);
                     }
                 }
@@ -82,7 +99,7 @@ public final class SafetensorsWriter {
     }
 
     private static byte[] headerBytes(SortedMap<String, HostTensor> tensors,
-            Map<String, String> metadata) throws IOException {
+            Map<String, String> metadata, SafetensorsDtype dtype) throws IOException {
         ObjectNode header = JSON.createObjectNode();
         ObjectNode metadataNode = header.putObject("__metadata__");
         metadataNode.put("format", "pt");
@@ -97,10 +114,10 @@ public final class SafetensorsWriter {
             }
             HostTensor tensor = entry.getValue();
             ObjectNode node = header.putObject(name);
-            node.put("dtype", SafetensorsDtype.F32.name());
+            node.put("dtype", dtype.name());
             ArrayNode shape = node.putArray("shape");
             Arrays.stream(tensor.shape()).forEach(shape::add);
-            long end = offset + 4L * tensor.numel();
+            long end = offset + (long) dtype.bytes() * tensor.numel();
             node.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }

@@ -72,6 +72,27 @@ public final class CharVocabulary {
      * @throws IOException if the file cannot be written
      */
     public static Path writeTokenizerJson(Path file) throws IOException {
+        return writeTokenizerJson(file, List.of());
+    }
+
+    /**
+     * Writes a {@code tokenizer.json} as {@link #writeTokenizerJson(Path)} does, with {@code
+     * extraSpecialTokens} (such as ChatML's {@code <|im_start|>} and {@code <|im_end|>}) added as
+     * special tokens with ids from {@link #SIZE} on. Encoding matches them as whole tokens, and
+     * decoding drops them.
+     *
+     * @throws IllegalArgumentException if an extra token is empty or already in the vocabulary
+     */
+    public static Path writeTokenizerJson(Path file, List<String> extraSpecialTokens)
+            throws IOException {
+        for (String token : extraSpecialTokens) {
+            if (token.isEmpty() || TOKENS.contains(token)) {
+                throw new IllegalArgumentException("Invalid extra special token \"" + token
+                        + "\": it must be non-empty and not already in the character vocabulary");
+            }
+        }
+        List<String> allTokens = new ArrayList<>(TOKENS);
+        allTokens.addAll(extraSpecialTokens);
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         root.put("version", "1.0");
@@ -79,10 +100,17 @@ public final class CharVocabulary {
         root.putNull("padding");
 
         ArrayNode added = root.putArray("added_tokens");
+        List<Integer> specialIds = new ArrayList<>();
         for (int id = 0; id < NEWLINE_ID; id++) {
+            specialIds.add(id);
+        }
+        for (int id = SIZE; id < allTokens.size(); id++) {
+            specialIds.add(id);
+        }
+        for (int id : specialIds) {
             ObjectNode token = added.addObject();
             token.put("id", id);
-            token.put("content", TOKENS.get(id));
+            token.put("content", allTokens.get(id));
             token.put("single_word", false);
             token.put("lstrip", false);
             token.put("rstrip", false);
@@ -105,8 +133,8 @@ public final class CharVocabulary {
         model.put("byte_fallback", false);
         model.put("ignore_merges", false);
         ObjectNode vocab = model.putObject("vocab");
-        for (int id = 0; id < SIZE; id++) {
-            vocab.put(TOKENS.get(id), id);
+        for (int id = 0; id < allTokens.size(); id++) {
+            vocab.put(allTokens.get(id), id);
         }
         model.putArray("merges");
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * {@link Tokenizer} over a local Hugging Face {@code tokenizer.json}, through DJL's Rust binding.
@@ -29,6 +30,8 @@ public final class HfTokenizer implements Tokenizer {
     private final int vocabSize;
     private final int eosId;
     private final int padId;
+    /** Ids of the model vocabulary and the added tokens, by token string. */
+    private final Map<String, Integer> idsByToken;
 
     /**
      * Loads a tokenizer whose EOS is the token {@code <|endoftext|>}. The pad id is the token
@@ -62,6 +65,7 @@ public final class HfTokenizer implements Tokenizer {
 
         Map<String, Integer> namedIds = new HashMap<>();
         this.vocabSize = readVocabulary(file, namedIds);
+        this.idsByToken = namedIds;
         this.eosId = eosId != null ? eosId : requireNamedId(namedIds, EOS_TOKEN);
         this.padId = padId != null ? padId : namedIds.getOrDefault(PAD_TOKEN, this.eosId);
         checkId("EOS id", this.eosId);
@@ -114,14 +118,20 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     @Override
+    public OptionalInt tokenId(String token) {
+        Integer id = idsByToken.get(token);
+        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    @Override
     public void close() {
         tokenizer.close();
     }
 
     /**
-     * Reads the model vocabulary and the added tokens, stores the ids of the tokens named
-     * {@code <|endoftext|>} and {@code <|pad|>} into {@code namedIds}, and returns the largest
-     * id plus one.
+     * Reads the model vocabulary and the added tokens, stores the id of every token into {@code
+     * namedIds} (an added token wins over a vocabulary entry of the same text), and returns the
+     * largest id plus one.
      */
     private static int readVocabulary(Path file, Map<String, Integer> namedIds) throws IOException {
         JsonNode root = new ObjectMapper().readTree(file.toFile());
@@ -158,7 +168,7 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     private static void recordNamedId(Map<String, Integer> namedIds, String token, int id) {
-        if (EOS_TOKEN.equals(token) || PAD_TOKEN.equals(token)) {
+        if (id >= 0) {
             namedIds.put(token, id);
         }
     }

@@ -1,5 +1,7 @@
 package dev.treepo.model.tokenizer;
 
+import java.util.OptionalInt;
+
 /**
  * Converts between text and token ids of one model.
  *
@@ -27,6 +29,14 @@ public interface Tokenizer extends AutoCloseable {
 
     /** Id used to right-pad batches; padded positions are masked and never trained. */
     int padId();
+
+    /**
+     * Returns the id of {@code token} when it is a whole token of the vocabulary or an added token,
+     * such as {@code <|im_start|>}; the default finds none.
+     */
+    default OptionalInt tokenId(String token) {
+        return OptionalInt.empty();
+    }
 
     /** Releases native resources; the default does nothing. */
     @Override

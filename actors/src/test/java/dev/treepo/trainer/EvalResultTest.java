@@ -1,0 +1,112 @@
+package dev.treepo.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.treepo.model.tokenizer.Tokenizer;
+import dev.treepo.rollout.TreeRoot.TreeFinished;
+import dev.treepo.task.BoxedMatchReward;
+import dev.treepo.task.Problem;
+import dev.treepo.tree.FinishReason;
+import dev.treepo.tree.PromptTree.Leaf;
+import dev.treepo.tree.TreeStats;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class EvalResultTest {
+
+    private static final double EPS = 1e-12;
+
+    /** Three problems at level 1 and one at level 3, so that level 2 is absent. */
+    private static final List<Problem> PROBLEMS = List.of(
+            new Problem("p0", "1+1", "2", "", 1),
+            new Problem("p1", "2+2", "4", "", 3),
+            new Problem("p2", "3+3", "6", "", 1),
+            new Problem("p3", "4+4", "8", "", 1));
+
+    @Test
+    void levelsSplitBothAccuracies() {
+        // greedy: right, right, wrong, right. Samples: 2 of 2, 1 of 2, 0 of 2, 1 of 2 right.
+        List<TreeFinished> greedy = List.of(
+                tree(0, "\\boxed{2}"), tree(1, "\\boxed{4}"), tree(2, "\\boxed{7}"), tree(3, "\\boxed{8}"));
+        List<TreeFinished> sampled = List.of(
+                tree(0, "\\boxed{2}", "\\boxed{2}"),
+                tree(1, "\\boxed{4}", "\\boxed{5}"),
+                tree(2, "\\boxed{1}", "\\boxed{0}"),
+                tree(3, "\\boxed{9}", "\\boxed{8}"));
+
+        EvalResult result = EvalResult.score(greedy, sampled, PROBLEMS, new AsciiTokenizer(), new BoxedMatchReward());
+
+        assertEquals(0.75, result.greedyAccuracy(), EPS);
+        assertEquals(0.5, result.sampledAccuracy(), EPS);
+        assertEquals(2, result.samples());
+        assertEquals(2, result.levels().size());
+
+        LevelAccuracy first = result.levels().get(0);
+        assertEquals(1, first.level());
+        assertEquals(3, first.problems());
+        assertEquals(2.0 / 3, first.greedyAccuracy(), EPS);
+        assertEquals(1.5 / 3, first.sampledAccuracy(), EPS);
+
+        LevelAccuracy third = result.levels().get(1);
+        assertEquals(3, third.level());
+        assertEquals(1, third.problems());
+        assertEquals(1.0, third.greedyAccuracy(), EPS);
+        assertEquals(0.5, third.sampledAccuracy(), EPS);
+    }
+
+    @Test
+    void noProblemsGiveNoLevels() {
+        EvalResult result = EvalResult.score(List.of(), List.of(), List.of(), new AsciiTokenizer(), new BoxedMatchReward());
+
+        assertEquals(List.of(), result.levels());
+        assertEquals(0, result.problems());
+    }
+
+    private static TreeFinished tree(int promptIndex, String... responses) {
+        List<Leaf> leaves = new ArrayList<>();
+        for (int i = 0; i < responses.length; i++) {
+            int[] tokens = responses[i].chars().toArray();
+            leaves.add(new Leaf(promptIndex, i, new int[] {i}, tokens, new float[tokens.length],
+                    new float[tokens.length], FinishReason.BOXED_ANSWER, new int[] {tokens.length}));
+        }
+        return new TreeFinished(promptIndex, promptIndex, leaves, new TreeStats(1, 0, 0, 1, 0), 0, 0, Set.of());
+    }
+
+    /** Maps each ASCII character to its own code as id, which is enough for scoring. */
+    private static final class AsciiTokenizer implements Tokenizer {
+        @Override
+        public int[] encode(String text) {
+            return text.chars().toArray();
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            StringBuilder text = new StringBuilder();
+            for (int id : ids) {
+                text.append((char) id);
+            }
+            return text.toString();
+        }
+
+        @Override
+        public int vocabSize() {
+            return 128;
+        }
+
+        @Override
+        public int eosId() {
+            return 0;
+        }
+
+        @Override
+        public int padId() {
+            return 1;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
