@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.treepo.cluster.config.Settings;
 import dev.treepo.cluster.node.ClusterNode;
 import dev.treepo.cluster.node.StreamWeightTransport;
+import dev.treepo.cluster.node.TrainerDeparture;
 import dev.treepo.cluster.runtime.EmbeddedSystem;
 import dev.treepo.cluster.runtime.InferenceNodes;
 import dev.treepo.cluster.runtime.ModelSource;
@@ -22,9 +23,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SpawnProtocol;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -82,8 +85,18 @@ final class NodeCommand {
             WeightTransport transport,
             PrintStream out) {
         EmbeddedSystem.Reply<InferenceNode.NodeStats> stopped = system.reply(InferenceNode.NodeStats.class, "node-report");
-        InferenceNodes.start(system.system(), settings, model, nodeId, transport, stopped.ref());
-        LOG.info("Inference node {} is serving; it stops when the trainer finishes or the process is stopped", nodeId);
+        InferenceNodes.Started started = InferenceNodes.start(system.system(), settings, model, nodeId, transport,
+                stopped.ref());
+        system.spawn(TrainerDeparture.watch(started.node()), "trainer-departure", Props.empty());
+        LOG.info("Inference node {} is serving; it stops when the trainer finishes or leaves, or the process is stopped",
+                nodeId);
+        // The actor system also terminates when this node is downed, before the node can report.
+        CompletableFuture.anyOf(stopped.future(), system.system().getWhenTerminated().toCompletableFuture()).join();
+        if (!stopped.future().isDone()) {
+            LOG.error("Inference node {} stopped because its actor system terminated (the node was downed or shut down)",
+                    nodeId);
+            return Main.EXIT_FAILURE;
+        }
         InferenceNode.NodeStats stats = stopped.future().join();
         out.printf("inference node %s served %d segments in %d trees, last policy version %d%n",
                 stats.nodeId(), stats.segmentsServed(), stats.treesGrown(), stats.policyVersion());
