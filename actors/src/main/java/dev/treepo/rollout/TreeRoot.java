@@ -11,8 +11,10 @@ import dev.treepo.tree.TreeConfig;
 import dev.treepo.tree.TreeStats;
 import dev.treepo.worker.DecodeWorker;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -47,8 +49,8 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
 
     /**
      * A complete tree: exactly N leaves, the tree's counters, the tokens its segments ran through
-     * the model, the oldest policy version that produced any of its segments, and the workers that
-     * served it.
+     * the model, the oldest policy version that produced any of its segments, the workers that
+     * served it, and the policy version that decoded each node, by node id.
      */
     public record TreeFinished(
             long treeId,
@@ -57,8 +59,19 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
             TreeStats stats,
             long tokensForwarded,
             long oldestPolicyVersion,
-            Set<String> workers)
-            implements Outcome {}
+            Set<String> workers,
+            Map<Integer, Long> nodeVersions)
+            implements Outcome {
+
+        /** Returns the policy version of each segment of {@code leaf}, root first; -1 where unknown. */
+        public long[] segmentVersions(Leaf leaf) {
+            long[] versions = new long[leaf.nodePath().length];
+            for (int i = 0; i < versions.length; i++) {
+                versions[i] = nodeVersions.getOrDefault(leaf.nodePath()[i], -1L);
+            }
+            return versions;
+        }
+    }
 
     public record TreeFailed(long treeId, int promptIndex, String reason) implements Outcome {}
 
@@ -87,6 +100,7 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
     private final PromptTree tree;
     private final List<SegmentResult> levelResults = new ArrayList<>();
     private final Set<String> workers = new HashSet<>();
+    private final Map<Integer, Long> nodeVersions = new HashMap<>();
     private int levelSize;
     private long tokensForwarded;
     private long oldestPolicyVersion = Long.MAX_VALUE;
@@ -127,6 +141,7 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
         levelResults.add(decoded.result());
         tokensForwarded += decoded.tokensForwarded();
         oldestPolicyVersion = Math.min(oldestPolicyVersion, decoded.policyVersion());
+        nodeVersions.put(decoded.result().nodeId(), decoded.policyVersion());
         workers.add(decoded.workerId());
         if (levelResults.size() < levelSize) {
             return this;
@@ -139,7 +154,7 @@ public final class TreeRoot extends AbstractBehavior<TreeRoot.Command> {
         }
         worker.tell(new DecodeWorker.ReleaseTree(treeId));
         replyTo.tell(new TreeFinished(treeId, promptIndex, tree.leaves(), tree.stats(), tokensForwarded,
-                oldestPolicyVersion, Set.copyOf(workers)));
+                oldestPolicyVersion, Set.copyOf(workers), Map.copyOf(nodeVersions)));
         return Behaviors.stopped();
     }
 

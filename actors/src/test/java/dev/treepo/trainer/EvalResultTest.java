@@ -71,7 +71,7 @@ class EvalResultTest {
             leaves.add(new Leaf(promptIndex, i, new int[] {i}, tokens, new float[tokens.length],
                     new float[tokens.length], FinishReason.BOXED_ANSWER, new int[] {tokens.length}));
         }
-        return new TreeFinished(promptIndex, promptIndex, leaves, new TreeStats(1, 0, 0, 1, 0), 0, 0, Set.of());
+        return new TreeFinished(promptIndex, promptIndex, leaves, new TreeStats(1, 0, 0, 1, 0), 0, 0, Set.of(), java.util.Map.of());
     }
 
     /** Maps each ASCII character to its own code as id, which is enough for scoring. */

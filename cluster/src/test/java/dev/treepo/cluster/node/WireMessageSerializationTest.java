@@ -131,7 +131,8 @@ class WireMessageSerializationTest {
                 FinishReason.MAX_DEPTH, new int[] {2, 0, 1});
         TreeStats stats = new TreeStats(9, 41, 1, 3, 8);
         TreeRoot.TreeFinished tree = new TreeRoot.TreeFinished(
-                77, 3, List.of(first, second), stats, 1234, 4, Set.of("node-1/gpu-0", "node-1/gpu-1"));
+                77, 3, List.of(first, second), stats, 1234, 4, Set.of("node-1/gpu-0", "node-1/gpu-1"),
+                java.util.Map.of(0, 4L, 3, 5L, 6, 5L));
         InferenceNode.TreeGrown grown = new InferenceNode.TreeGrown(77, "node-1", tree);
 
         InferenceNode.TreeGrown copy = roundTrip(grown);
@@ -143,6 +144,8 @@ class WireMessageSerializationTest {
         assertEquals(3, treeCopy.promptIndex());
         assertEquals(stats, treeCopy.stats());
         assertEquals(1234, treeCopy.tokensForwarded());
+        assertEquals(java.util.Map.of(0, 4L, 3, 5L, 6, 5L), treeCopy.nodeVersions());
+        assertArrayEquals(new long[] {4, 5, 5}, treeCopy.segmentVersions(second));
         assertEquals(4, treeCopy.oldestPolicyVersion());
         assertEquals(Set.of("node-1/gpu-0", "node-1/gpu-1"), treeCopy.workers());
         assertEquals(2, treeCopy.leaves().size());
