@@ -181,6 +181,9 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
             PublishWeights publish = deferredPublish;
             deferredPublish = null;
             startPublication(publish);
+        } else if (deferredPublish != null) {
+            getContext().getLog().info("Policy version {} still waits for {} more inference node(s)",
+                    deferredPublish.weights().version(), minNodes - nodes.size());
         }
         return this;
     }
@@ -223,8 +226,8 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
 
     private Behavior<Command> onPublish(PublishWeights publish) {
         if (nodes.size() < minNodes) {
-            getContext().getLog().info("Policy version {} waits for {} inference node(s); {} joined so far",
-                    publish.weights().version(), minNodes, nodes.size());
+            getContext().getLog().info("Policy version {} waits for {} inference node(s) (cluster.min-inference-nodes);"
+                    + " {} joined so far", publish.weights().version(), minNodes, nodes.size());
             if (deferredPublish != null) {
                 supersede(deferredPublish, publish);
             }

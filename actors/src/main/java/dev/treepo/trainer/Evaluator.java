@@ -47,6 +47,15 @@ public final class Evaluator extends AbstractBehavior<Evaluator.Command> {
             int samples,
             long seed) {}
 
+    /**
+     * Returns the sampling seed of every evaluation of a run with seed {@code runSeed}. Before and
+     * after RL use the same seed, so the two differ by the policy alone, and {@code treepo eval} on
+     * any checkpoint of the run reproduces the run's figures.
+     */
+    public static long seed(long runSeed) {
+        return runSeed + 1;
+    }
+
     public static Behavior<Command> create(
             Plan plan, Tokenizer tokenizer, ActorRef<RolloutManager.RunRollout> rollouts, ActorRef<Evaluated> replyTo) {
         return Behaviors.setup(context -> new Evaluator(context, plan, tokenizer, rollouts, replyTo));

@@ -194,9 +194,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
 
     private Behavior<Command> onWarmupStep(WarmupStep step) {
         int i = step.step();
-        policy.setLearningRate(new WarmupLearningRate(settings.warmupLearningRate(), settings.warmupSteps(),
-                Double.parseDouble(System.getProperty("rlgain.ramp", "0.05")),
-                Double.parseDouble(System.getProperty("rlgain.floor", "0.05"))).at(i));
+        policy.setLearningRate(WarmupLearningRate.standard(settings.warmupLearningRate(), settings.warmupSteps()).at(i));
         List<TrainSequence> batch = new ArrayList<>(settings.warmupBatchSize());
         for (int b = 0; b < settings.warmupBatchSize(); b++) {
             Problem problem = job.trainProblems().get(nextTrainIndex());
@@ -280,7 +278,7 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         }
         phase = Phase.EVALUATION;
         Evaluator.Plan plan = new Evaluator.Plan(job.evalProblems(), job.format(), job.reward(), job.scenario(),
-                job.rolloutTree(), job.sampling(), settings.evalSamples(), settings.seed() + (evaluatingAfter ? 2 : 1));
+                job.rolloutTree(), job.sampling(), settings.evalSamples(), Evaluator.seed(settings.seed()));
         getContext().spawn(Evaluator.create(plan, tokenizer, router.narrow(), evaluationAdapter),
                 evaluatingAfter ? "evaluation-after" : "evaluation-before");
     }

@@ -6,10 +6,16 @@ package dev.treepo.trainer;
  * {@code floorFraction * peak} at the last step.
  *
  * <p>The ramp keeps Adam's first updates small while its second-moment estimate is still noisy.
- * Without it, the tiny model at a peak of 3e-3 ended warm-ups of identical settings anywhere
- * between 8% and 18% held-out accuracy.
+ * Measured on the tiny model and the built-in task (docs/learning.md): 1500 steps with a peak of
+ * 1e-3 reached 47% to 60% greedy held-out accuracy in three runs. A linear decay from 3e-3 to a
+ * tenth without a ramp reached 8% to 18%.
  */
 public final class WarmupLearningRate {
+
+    /** Ramp share of {@link #standard}: 75 of the default 1500 steps. */
+    public static final double STANDARD_RAMP_FRACTION = 0.05;
+    /** Final share of the peak in {@link #standard}. */
+    public static final double STANDARD_FLOOR_FRACTION = 0.05;
 
     private final double peak;
     private final int steps;
@@ -39,6 +45,11 @@ public final class WarmupLearningRate {
         this.steps = steps;
         this.rampSteps = (int) Math.round(rampFraction * steps);
         this.floorFraction = floorFraction;
+    }
+
+    /** Returns the schedule that {@code treepo train} uses: a 5% ramp, then cosine decay to 5% of the peak. */
+    public static WarmupLearningRate standard(double peak, int steps) {
+        return new WarmupLearningRate(peak, steps, STANDARD_RAMP_FRACTION, STANDARD_FLOOR_FRACTION);
     }
 
     /** Returns the learning rate of the 0-based warm-up step {@code step}, in [0, steps). */

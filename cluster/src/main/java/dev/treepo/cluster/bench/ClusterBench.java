@@ -92,12 +92,16 @@ public final class ClusterBench {
         Settings.Cluster driverCluster = new Settings.Cluster("127.0.0.1", port, List.of(), processes,
                 base.maxMessageBytes(), base.weightChunkBytes(), base.downAfterSeconds());
         List<Process> nodes = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        boolean measured = false;
         try (EmbeddedSystem system = EmbeddedSystem.wrap(ClusterNode.start(driverCluster, Set.of(ClusterNode.TRAINER)))) {
             StreamWeightTransport transport = new StreamWeightTransport(system.system(), base.weightChunkBytes());
             ActorRef<RolloutRouter.Command> router =
                     system.spawn(RolloutRouter.create(processes, transport), "router", Props.empty());
             for (int i = 0; i < processes; i++) {
-                nodes.add(startInferenceProcess(configFile, port, i));
+                Path log = Files.createTempFile("treepo-bench-inference-" + i + "-", ".log");
+                logs.add(log);
+                nodes.add(startInferenceProcess(configFile, port, log));
             }
             long checksum = weights.checksum();
             EmbeddedSystem.Reply<RolloutRouter.WeightsPublished> synced =
@@ -119,17 +123,24 @@ public final class ClusterBench {
                     LOG.warn("Inference process {} did not stop after the benchmark; stopping it", node.pid());
                 }
             }
+            measured = true;
             return new Row(processes, timed, syncBytes, published.seconds());
         } finally {
             nodes.forEach(Process::destroy);
+            for (Path log : logs) {
+                if (measured) {
+                    Files.deleteIfExists(log);
+                } else {
+                    LOG.error("The benchmark failed; the inference process log is {}", log);
+                }
+            }
         }
     }
 
     /** Starts {@code treepo node --role inference} in a new JVM with this JVM's class path. */
-    private static Process startInferenceProcess(Path configFile, int seedPort, int index) throws IOException {
+    private static Process startInferenceProcess(Path configFile, int seedPort, Path log) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        Path log = Files.createTempFile("treepo-bench-inference-" + index + "-", ".log");
-        LOG.info("Starting inference process {}; its log is {}", index, log);
+        LOG.info("Starting an inference process; its log is {}", log);
         return new ProcessBuilder(java.toString(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
                 "-Dai.djl.pytorch.num_interop_threads=1", "-Xmx2g", "-cp", System.getProperty("java.class.path"),
                 "dev.treepo.cluster.cli.Main", "node", "--role", "inference", "--config", configFile.toString(),

@@ -40,7 +40,7 @@ final class EvalCommand {
             Evaluator.Plan plan = new Evaluator.Plan(problems,
                     RunParts.promptFormat(settings.task(), model.tokenizer()), new BoxedMatchReward(),
                     new BoxedAnswerScenario(tree), tree, RunParts.sampling(settings.rollout()), settings.eval().samples(),
-                    settings.run().seed() + 2);
+                    Evaluator.seed(settings.run().seed()));
             EmbeddedSystem.Reply<Evaluator.Evaluated> done = system.reply(Evaluator.Evaluated.class, "result")
                     .watch(inference.rollouts());
             inference.workers().forEach(done::watch);

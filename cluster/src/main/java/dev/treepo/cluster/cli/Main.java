@@ -70,9 +70,14 @@ public final class Main {
         --checkpoint DIR   Checkpoint folder to evaluate (eval only, required).
         --role ROLES       Roles of a cluster node (node only, required): trainer,
                            inference, or both separated by a comma.
+        --model DIR        Model folder (logprobs only, required).
+        --ids ID,ID,...    Token ids to score (logprobs only, required).
+        --dir DIR          Keep the checkpoint of bench decode in DIR (bench decode only).
+        --new-tokens N     Tokens bench decode generates per sequence (bench decode only).
         KEY=VALUE          Set one key; KEY has no treepo. prefix, e.g. rollout.width=8.
                            VALUE is a HOCON number, boolean or "quoted string"; other
                            text is taken as a string, e.g. inference.device=gpu:0.
+                           Quote a list for the shell: 'cluster.seed-nodes=["10.0.0.5:25520"]'.
 
       Settings apply in this order, later ones winning: the defaults in conf/treepo.conf,
       then --config, then KEY=VALUE. An unknown key is an error. The run folder is run.dir,
@@ -85,7 +90,7 @@ public final class Main {
         treepo train --config my-run.conf inference.device=gpu:0
         treepo eval --checkpoint CHECKPOINT_DIR eval.samples=8
         treepo node --role trainer --config conf/trainer.conf train.steps=2
-        treepo node --role inference --config conf/inference.conf cluster.seed-nodes=[\"10.0.0.5:25520\"]
+        treepo node --role inference --config conf/inference.conf 'cluster.seed-nodes=["10.0.0.5:25520"]'
       """;
 
   private Main() {}
@@ -200,7 +205,7 @@ public final class Main {
   enum Command {
     TRAIN("train", "treepo train [--config FILE] [KEY=VALUE ...]"),
     EVAL("eval", "treepo eval --checkpoint DIR [--config FILE] [KEY=VALUE ...]"),
-    BENCH("bench", "treepo bench [--config FILE] [KEY=VALUE ...]"),
+    BENCH("bench", "treepo bench [cluster] [--config FILE] [KEY=VALUE ...] or treepo bench decode [--dir DIR] [--new-tokens N]"),
     NODE("node", "treepo node --role trainer|inference|trainer,inference [--config FILE] [KEY=VALUE ...]"),
     LOGPROBS("logprobs", "treepo logprobs --model DIR --ids ID,ID,..."),
     HELP("help", "treepo help");

@@ -18,6 +18,8 @@ import dev.treepo.trainer.Trainer;
 import dev.treepo.trainer.TrainingSupervisor;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,18 +52,19 @@ final class NodeCommand {
 
     static int run(Settings settings, String effectiveConfig, Set<String> roles, PrintStream out) throws IOException {
         boolean trains = roles.contains(ClusterNode.TRAINER);
-        TrainingSetup setup = trains ? TrainingSetup.prepare(settings, effectiveConfig) : null;
-        // TODO: an inference node needs only config.json and tokenizer.json of model.path, not its weights.
-        ModelSource model = trains
-                ? setup.model()
-                : settings.model().path().isEmpty()
-                        ? ModelSource.tiny(settings.run().seed(), Files.createTempDirectory("treepo-node"))
-                        : ModelSource.load(Settings.userPath(settings.model().path()));
+        requireFreePort(settings.cluster());
         ActorSystem<SpawnProtocol.Command> actorSystem = ClusterNode.start(settings.cluster(), roles);
-        Address address = Cluster.get(actorSystem).selfMember().address();
-        String nodeId = "inference@" + address.getHost().orElse("local") + ":" + address.getPort().orElse(0);
-        WeightTransport transport = new StreamWeightTransport(actorSystem, settings.cluster().weightChunkBytes());
         try (EmbeddedSystem system = EmbeddedSystem.wrap(actorSystem)) {
+            TrainingSetup setup = trains ? TrainingSetup.prepare(settings, effectiveConfig) : null;
+            // TODO: an inference node needs only config.json and tokenizer.json of model.path, not its weights.
+            ModelSource model = trains
+                    ? setup.model()
+                    : settings.model().path().isEmpty()
+                            ? ModelSource.tiny(settings.run().seed(), Files.createTempDirectory("treepo-node"))
+                            : ModelSource.load(Settings.userPath(settings.model().path()));
+            Address address = Cluster.get(actorSystem).selfMember().address();
+            String nodeId = "inference@" + address.getHost().orElse("local") + ":" + address.getPort().orElse(0);
+            WeightTransport transport = new StreamWeightTransport(actorSystem, settings.cluster().weightChunkBytes());
             if (!trains) {
                 return serveInference(system, settings, model, nodeId, transport, out);
             }
@@ -77,6 +80,23 @@ final class NodeCommand {
         }
     }
 
+    /**
+     * Fails with one clear line when {@code cluster.port} is taken, before Pekko would fail with
+     * pages of stack traces. Port 0 always binds.
+     */
+    private static void requireFreePort(Settings.Cluster cluster) {
+        if (cluster.port() == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.bind(new InetSocketAddress(cluster.host(), cluster.port()));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot listen on cluster.host:cluster.port = " + cluster.host() + ":"
+                    + cluster.port() + " (" + e.getMessage() + "); stop the process that uses the port or choose"
+                    + " another with cluster.port=N (0 picks a free port for an inference node)");
+        }
+    }
+
     private static int serveInference(
             EmbeddedSystem system,
             Settings settings,
@@ -88,8 +108,8 @@ final class NodeCommand {
         InferenceNodes.Started started = InferenceNodes.start(system.system(), settings, model, nodeId, transport,
                 stopped.ref());
         system.spawn(TrainerDeparture.watch(started.node()), "trainer-departure", Props.empty());
-        LOG.info("Inference node {} is serving; it stops when the trainer finishes or leaves, or the process is stopped",
-                nodeId);
+        LOG.info("Inference node {} started; it serves rollouts once it has joined the cluster (seed nodes {}) and"
+                + " received weights, and it stops when the trainer finishes or leaves", nodeId, settings.cluster().seedNodes());
         // The actor system also terminates when this node is downed, before the node can report.
         CompletableFuture.anyOf(stopped.future(), system.system().getWhenTerminated().toCompletableFuture()).join();
         if (!stopped.future().isDone()) {
@@ -129,6 +149,7 @@ final class NodeCommand {
                     node.segments(), node.trees(), node.alive() ? "" : " before it left",
                     new java.util.TreeMap<>(node.treesByWorker()));
         }
+        TrainCommand.report(finished, out);
         out.printf("weight syncs verified: %d, trees grown again after a node left: %d%n",
                 finished.syncs().size(), routing.treesRerun());
         if (failures.isEmpty()) {

@@ -44,23 +44,26 @@ final class TrainCommand {
                 LOG.error("Training failed: {}", finished.error());
                 return 1;
             }
-            report(finished);
+            report(finished, System.out);
             return 0;
         } finally {
             manager.close();
         }
     }
 
-    private static void report(Trainer.TrainingFinished finished) {
+    /** Prints the held-out accuracy before and after RL and the final checkpoint, when the run has them. */
+    static void report(Trainer.TrainingFinished finished, java.io.PrintStream out) {
         EvalResult before = finished.before();
         EvalResult after = finished.after();
         if (before != null && after != null) {
-            System.out.printf("held-out accuracy on %d problems: greedy %.1f%% -> %.1f%% (%+.1f standard errors), "
+            out.printf("held-out accuracy on %d problems: greedy %.1f%% -> %.1f%% (%+.1f standard errors), "
                             + "mean over %d samples %.1f%% -> %.1f%% (%+.1f standard errors)%n",
                     after.problems(), 100 * before.greedyAccuracy(), 100 * after.greedyAccuracy(),
                     before.greedyImprovementInStdErrs(after), after.samples(), 100 * before.sampledAccuracy(),
                     100 * after.sampledAccuracy(), before.sampledImprovementInStdErrs(after));
         }
-        System.out.println("final checkpoint: " + finished.finalCheckpoint());
+        if (finished.finalCheckpoint() != null) {
+            out.println("final checkpoint: " + finished.finalCheckpoint());
+        }
     }
 }

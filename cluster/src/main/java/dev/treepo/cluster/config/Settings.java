@@ -352,9 +352,15 @@ public record Settings(
       }
       seedNodes = java.util.List.copyOf(seedNodes);
       for (String seed : seedNodes) {
-        if (!seed.matches("[^:/@\\s]+:\\d{1,5}")) {
+        boolean valid = seed.matches("[^:/@\\s]+:\\d{1,5}");
+        if (valid) {
+          int seedPort = Integer.parseInt(seed.substring(seed.lastIndexOf(':') + 1));
+          valid = seedPort >= 1 && seedPort <= 65535;
+        }
+        if (!valid) {
           throw SettingsException.invalidValue(
-              "cluster.seed-nodes", seedNodes, "HOST:PORT entries, e.g. [\"10.0.0.5:25520\"]");
+              "cluster.seed-nodes", seedNodes, "HOST:PORT entries with a port from 1 to 65535,"
+                  + " e.g. [\"10.0.0.5:25520\"]");
         }
       }
       positive("cluster.min-inference-nodes", minInferenceNodes);

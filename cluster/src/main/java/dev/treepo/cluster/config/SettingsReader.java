@@ -161,7 +161,8 @@ final class SettingsReader {
     } catch (ConfigException.Missing e) {
       throw missingOrNull(key, e);
     } catch (ConfigException.WrongType e) {
-      throw wrongType(key, "a list of strings, e.g. [\"10.0.0.5:25520\"]");
+      throw wrongType(key, "a list of strings, e.g. [\"10.0.0.5:25520\"]; on the command line quote the"
+          + " whole setting so the shell keeps the inner quotes: '" + key + "=[\"HOST:PORT\"]'");
     }
   }
 

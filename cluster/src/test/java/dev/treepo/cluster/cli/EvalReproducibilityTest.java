@@ -68,7 +68,7 @@ class EvalReproducibilityTest {
                 "advantage.max-rollouts-per-step=1",
                 "task.train-size=200", "task.eval-size=12", "eval.max-problems=12", "eval.samples=3",
                 "rollout.width=2", "rollout.root-divergence=1", "rollout.max-depth=3",
-                "rollout.sampling.temperature=0.8",
+                "rollout.sampling.temperature=0.5",
                 "inference.kv.blocks=512", "inference.max-batch=32");
 
         JsonNode evaluation = new ObjectMapper().readTree(runDir.resolve("eval.jsonl").toFile());
