@@ -7,7 +7,7 @@ import java.nio.file.Path;
  *
  * @param warmupSteps         supervised steps on worked solutions before RL; 0 skips the warm-up
  * @param warmupBatchSize     sequences per warm-up step
- * @param warmupLearningRate  peak warm-up learning rate, decayed linearly to a tenth
+ * @param warmupLearningRate  peak warm-up learning rate of {@link WarmupLearningRate#standard}
  * @param rlSteps             RL steps
  * @param promptsPerStep      prompts per RL step; each yields N leaves
  * @param learningRate        RL learning rate
