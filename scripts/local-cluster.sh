@@ -23,6 +23,8 @@ mkdir -p "$logs"
 seeds="cluster.seed-nodes=[\"127.0.0.1:$port\"]"
 
 if [[ -n "${TREEPO_CLASSPATH:-}" ]]; then
+  # As ./treepo does: fewer malloc arenas keep libtorch's native memory from fragmenting.
+  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
   launch() {
     java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
       -Xmx2g -cp "$TREEPO_CLASSPATH" dev.treepo.cluster.cli.Main "$@"

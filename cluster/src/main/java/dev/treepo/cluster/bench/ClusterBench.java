@@ -141,10 +141,14 @@ public final class ClusterBench {
     private static Process startInferenceProcess(Path configFile, int seedPort, Path log) throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         LOG.info("Starting an inference process; its log is {}", log);
-        return new ProcessBuilder(java.toString(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1", "-Xmx2g", "-cp", System.getProperty("java.class.path"),
+        ProcessBuilder builder = new ProcessBuilder(java.toString(), "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1", "-Xmx2g",
+                "-cp", System.getProperty("java.class.path"),
                 "dev.treepo.cluster.cli.Main", "node", "--role", "inference", "--config", configFile.toString(),
-                "cluster.port=0", "cluster.seed-nodes=[\"127.0.0.1:" + seedPort + "\"]")
+                "cluster.port=0", "cluster.seed-nodes=[\"127.0.0.1:" + seedPort + "\"]");
+        // As ./treepo does: fewer malloc arenas keep libtorch's native memory from fragmenting.
+        builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+        return builder
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
