@@ -302,6 +302,12 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         if (!evaluatingAfter) {
             before = result;
             evaluatingAfter = true;
+            if (settings.resetOptimizer() && settings.rlSteps() > 0) {
+                // Supervised moments are far smaller than RL gradients, so Adam would divide RL
+                // gradients by them and take steps many times the learning rate.
+                policy.resetOptimizer();
+                getContext().getLog().info("RL starts with fresh AdamW moments (train.reset-optimizer)");
+            }
             nextRlStep();
             return;
         }

@@ -20,6 +20,8 @@ import java.nio.file.Path;
  * @param checkpointEvery     RL steps between checkpoints; 0 writes only the final one
  * @param seed                seed of the prompt order and of every rollout
  * @param runDir              folder for metrics, evaluation results and checkpoints
+ * @param resetOptimizer      start RL with fresh AdamW moments instead of the warm-up's or the
+ *                            starting checkpoint's
  */
 public record TrainingSchedule(
         int warmupSteps,
@@ -35,7 +37,8 @@ public record TrainingSchedule(
         int evalSamples,
         int checkpointEvery,
         long seed,
-        Path runDir) {
+        Path runDir,
+        boolean resetOptimizer) {
 
     public TrainingSchedule {
         require(warmupSteps >= 0, "warmup.steps must be >= 0, got " + warmupSteps);

@@ -60,7 +60,7 @@ class RlSignalTest {
                 new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0, 0);
         int steps = 40;
         TrainingSchedule schedule = new TrainingSchedule(0, 1, 1e-3, steps, 16, 3e-3, 1, AdvantageEstimator.TREEPO,
-                false, 1, 1, 0, 5, runDir);
+                false, 1, 1, 0, 5, runDir, false);
         ActorRef<Trainer.Command> trainer = TEST_KIT.spawn(Trainer.create(schedule, job, policy, tokenizer,
                 new CheckpointWriter(TinyModel.CONFIG, CharVocabulary.writeTokenizerJson(runDir.resolve("t.json"))),
                 router));

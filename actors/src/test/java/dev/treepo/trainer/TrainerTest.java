@@ -63,7 +63,7 @@ class TrainerTest {
         Trainer.Job job = new Trainer.Job(ArithmeticTask.train(3, 64), ArithmeticTask.eval(3, 6), new PromptFormat(),
                 new BoxedMatchReward(), new BoxedAnswerScenario(tree), tree, new SamplingParams(1.0, 1.0, 0), 0, 0);
         TrainingSchedule schedule = new TrainingSchedule(3, 4, 1e-3, 2, 3, 1e-3, 2, AdvantageEstimator.TREEPO, false, 1, 2,
-                1, 5, runDir);
+                1, 5, runDir, true);
         CheckpointWriter checkpoints = new CheckpointWriter(TinyModel.CONFIG, tokenizerJson);
 
         ActorRef<Trainer.Command> trainer = TEST_KIT.spawn(

@@ -252,7 +252,8 @@ public record Settings(
       double dualClip,
       double klCoef,
       int checkpointEvery,
-      int maxStaleness) {
+      int maxStaleness,
+      boolean resetOptimizer) {
     public Train {
       nonNegative("train.steps", steps);
       positive("train.prompts-per-step", promptsPerStep);

@@ -115,7 +115,8 @@ final class SettingsReader {
         number("train.dual-clip"),
         number("train.kl-coef"),
         integer("train.checkpoint-every"),
-        integer("train.max-staleness"));
+        integer("train.max-staleness"),
+        flag("train.reset-optimizer"));
   }
 
   private Settings.Inference inference() {

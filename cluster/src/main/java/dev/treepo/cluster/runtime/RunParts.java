@@ -175,7 +175,8 @@ public final class RunParts {
                 settings.eval().samples(),
                 settings.train().checkpointEvery(),
                 settings.run().seed(),
-                settings.runDir());
+                settings.runDir(),
+                settings.train().resetOptimizer());
     }
 
     /** Returns the training problems: generated arithmetic, or the task.train-file JSON Lines file. */

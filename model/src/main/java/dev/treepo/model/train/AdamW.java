@@ -229,6 +229,15 @@ public final class AdamW implements AutoCloseable {
         step = (long) stepTensor.data()[0];
     }
 
+    /**
+     * Drops both moments and the step count, so the next step starts as a fresh optimizer with the
+     * same hyperparameters.
+     */
+    public void reset() {
+        clearState();
+        step = 0;
+    }
+
     @Override
     public void close() {
         clearState();

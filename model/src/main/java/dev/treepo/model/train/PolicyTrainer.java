@@ -269,6 +269,11 @@ public final class PolicyTrainer implements AutoCloseable {
         return optimizer.exportState();
     }
 
+    /** Starts the optimizer afresh: zero moments and step count, the learning rate kept. */
+    public synchronized void resetOptimizer() {
+        optimizer.reset();
+    }
+
     /** Restores optimizer state saved by {@link #optimizerState()} for the same model. */
     public synchronized void loadOptimizerState(Map<String, HostTensor> state) {
         optimizer.importState(state, policyWeights.parameters());

@@ -100,6 +100,26 @@ class AdamWTest {
     }
 
     @Test
+    void resetStepMatchesFreshOptimizer() {
+        SortedMap<String, NDArray> params = new TreeMap<>(Map.of("w", parameter(1f)));
+
+        try (AdamW adam = new AdamW(0.1, 0.01, 0)) {
+            // A small gradient leaves a small second moment behind.
+            setGradients(params, Map.of("w", new float[] {0.001f}));
+            adam.step(params);
+            adam.reset();
+            params.get("w").set(new float[] {1f});
+            setGradients(params, Map.of("w", new float[] {0.5f}));
+            adam.step(params);
+
+            assertEquals(1, adam.stepCount());
+        }
+
+        // The same value as the first step of a fresh optimizer.
+        assertEquals(0.899000002, params.get("w").getFloat(), 1e-6);
+    }
+
+    @Test
     void clipsGlobalGradientNorm() {
         SortedMap<String, NDArray> params = new TreeMap<>(Map.of("a", parameter(0f), "b", parameter(0f)));
         setGradients(params, Map.of("a", new float[] {3f}, "b", new float[] {4f}));
