@@ -50,7 +50,9 @@ class SettingsLoaderTest {
     assertEquals(Settings.Fallback.Cut.RANDOM_BLOCK, settings.rollout().fallback().cut());
     assertEquals(1.0, settings.rollout().sampling().topP());
     assertEquals(Settings.Advantage.Estimator.TREEPO, settings.advantage().estimator());
-    assertEquals(1.5e-4, settings.train().learningRate());
+    assertEquals(5e-5, settings.train().learningRate());
+    assertEquals(120, settings.train().steps());
+    assertTrue(settings.train().resetOptimizer());
     assertEquals(InferenceDevice.CPU, settings.inference().device());
     assertEquals(16384, settings.inference().kv().blocks());
     assertEquals(Path.of("runs", "tiny-arithmetic"), settings.runDir());
