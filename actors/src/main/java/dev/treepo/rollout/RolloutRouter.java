@@ -137,7 +137,7 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
                 .onMessage(NodeAnswered.class, this::onNodeAnswered)
                 .onMessage(TreeAnswered.class, this::onTreeAnswered)
                 .onMessage(PolicyAnswered.class, this::onPolicyAnswered)
-                .onMessage(NodeGone.class, gone -> onNodeGone(gone.node(), "left the cluster"))
+                .onMessage(NodeGone.class, gone -> onNodeGone(gone.node(), "stopped or left the cluster"))
                 .build();
     }
 
