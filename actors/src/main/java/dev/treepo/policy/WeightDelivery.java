@@ -4,7 +4,7 @@ import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.util.ByteString;
 
 /**
- * How one policy version reaches one inference node: the weights themselves when the node runs in
+ * Delivery of one policy version to one inference node: the weights themselves when the node runs in
  * the trainer's JVM, or a stream of encoded chunks when it does not. Exactly one of
  * {@code inMemory} and {@code stream} is set.
  *

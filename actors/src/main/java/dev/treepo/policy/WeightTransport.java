@@ -6,8 +6,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * Moves policy versions from the trainer to inference nodes outside ordinary actor messages. The
- * trainer side calls {@link #offer} once per node and version; the node side calls
- * {@link #receive} on what arrived and gets the weights with the checksum it computed itself.
+ * trainer side calls {@link #offer} once per node and version. The node side calls
+ * {@link #receive} on what arrived and gets the weights with their verified checksum.
  */
 public interface WeightTransport {
 
@@ -20,10 +20,13 @@ public interface WeightTransport {
      */
     CompletionStage<Received> receive(WeightDelivery delivery);
 
-    /** Weights as a node received them, and the checksum the node computed over them. */
+    /** Weights as a node received them, and their checksum, verified against what arrived. */
     record Received(PolicyWeights weights, long checksum) {}
 
-    /** A transport for nodes in the trainer's JVM: hands over the published weights without copying. */
+    /**
+     * Returns the transport for nodes in the trainer's JVM. It hands over the published weights
+     * without copying, so the received checksum is the published one and is not computed again.
+     */
     static WeightTransport inMemory() {
         return new WeightTransport() {
             @Override
@@ -38,8 +41,7 @@ public interface WeightTransport {
                             + delivery.version() + " arrived as a stream, but this node has no stream transport;"
                             + " start it with the cluster node command"));
                 }
-                return CompletableFuture.supplyAsync(
-                        () -> new Received(delivery.inMemory(), delivery.inMemory().checksum()));
+                return CompletableFuture.completedFuture(new Received(delivery.inMemory(), delivery.checksum()));
             }
         };
     }

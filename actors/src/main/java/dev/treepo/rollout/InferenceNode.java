@@ -79,8 +79,8 @@ public final class InferenceNode extends AbstractBehavior<InferenceNode.Command>
     public record LoadPolicy(WeightDelivery delivery, ActorRef<PolicyLoaded> replyTo) implements Command, WireMessage {}
 
     /**
-     * Reply to {@link LoadPolicy}: the version and the checksum the node computed over the weights
-     * it received, or the error when loading failed.
+     * Reply to {@link LoadPolicy}: the version and the checksum of the weights the node received,
+     * verified on the node for a stream, or the error when loading failed.
      */
     public record PolicyLoaded(String nodeId, long version, long checksum, int workers, String error)
             implements WireMessage {}

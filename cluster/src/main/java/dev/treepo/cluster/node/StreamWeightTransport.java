@@ -13,9 +13,9 @@ import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Weight transport of a cluster: a node in this JVM gets the weights in memory; a node elsewhere
+ * Weight transport of a cluster. A node in this JVM gets the weights in memory. A node elsewhere
  * gets a StreamRef of encoded chunks, which it pulls with back-pressure and decodes into the final
- * arrays while checking the checksum. The trainer side encodes each chunk when it is demanded, so
+ * arrays while it computes the checksum. The trainer side encodes each chunk when it is demanded, so
  * neither side holds a second copy of the weights.
  */
 public final class StreamWeightTransport implements WeightTransport {

@@ -6,7 +6,6 @@ import dev.treepo.policy.PolicyWeights;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
@@ -15,47 +14,30 @@ import java.util.zip.CRC32C;
  * the float32 bits in little-endian order. Those float bytes are exactly the tensor's bytes in
  * the data section of the wire format. The policy version is not covered because the header
  * carries it separately.
- * The definition matches {@link PolicyWeights#checksum()}, and a test keeps the two equal.
+ * {@link PolicyWeights#checksum()} computes the same value in one pass; this class adds the
+ * incremental form.
  *
  * <p>The value depends only on these bytes, so equal weights give equal checksums on every JVM.
  * Float bits are taken raw ({@link Float#floatToRawIntBits}), so two NaNs with different payloads
  * give different checksums even though {@link HostTensor#equals} calls them equal.
  *
- * <p>An instance is the incremental form the decoder feeds while bytes arrive. It is not thread
- * safe.
+ * <p>An instance is the incremental form that the decoder feeds while bytes arrive. It is not
+ * thread safe.
  */
 public final class WeightChecksum {
-
-    /** Floats converted per CRC update in {@link #of}, which bounds the staging buffer (1 MiB). */
-    private static final int STAGING_FLOATS = 1 << 18;
 
     private final CRC32C crc = new CRC32C();
 
     WeightChecksum() {}
 
-    /** Computes the checksum of {@code weights} in one pass over every float. */
+    /** Returns the checksum of {@code weights}, the same value as {@link PolicyWeights#checksum()}. */
     public static long of(PolicyWeights weights) {
-        WeightChecksum checksum = new WeightChecksum();
-        ByteBuffer staging = ByteBuffer.allocate(STAGING_FLOATS * Float.BYTES)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        for (Map.Entry<String, HostTensor> entry : weights.tensors().entrySet()) {
-            HostTensor tensor = entry.getValue();
-            checksum.beginTensor(entry.getKey(), tensor.shape());
-            float[] data = tensor.data();
-            for (int start = 0; start < data.length; start += STAGING_FLOATS) {
-                int count = Math.min(STAGING_FLOATS, data.length - start);
-                staging.clear();
-                staging.asFloatBuffer().put(data, start, count);
-                staging.limit(count * Float.BYTES);
-                checksum.updateData(staging);
-            }
-        }
-        return checksum.value();
+        return weights.checksum();
     }
 
     /** Formats a checksum as 8 lowercase hex digits, the form stored in the stream header. */
     public static String hex(long checksum) {
-        return String.format("%08x", checksum);
+        return PolicyWeights.hex(checksum);
     }
 
     /**

@@ -35,9 +35,21 @@ class WeightChecksumTest {
     }
 
     @Test
-    void checksumMatchesPolicyWeightsChecksum() {
+    void incrementalChecksumMatchesPolicyWeights() {
         PolicyWeights weights = TestWeights.randomPolicy(3, 7);
+        WeightChecksum incremental = new WeightChecksum();
+        for (var entry : weights.tensors().entrySet()) {
+            incremental.beginTensor(entry.getKey(), entry.getValue().shape());
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(entry.getValue().numel() * Float.BYTES)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            bytes.asFloatBuffer().put(entry.getValue().data());
+            // Odd-sized pieces, as chunks arrive from a stream.
+            for (int start = 0; start < bytes.capacity(); start += 7) {
+                incremental.updateData(bytes.duplicate().position(start).limit(Math.min(bytes.capacity(), start + 7)));
+            }
+        }
 
+        assertEquals(weights.checksum(), incremental.value());
         assertEquals(weights.checksum(), WeightChecksum.of(weights));
     }
 
