@@ -188,7 +188,7 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
         return this;
     }
 
-    private Behavior<Command> onNodeGone(ActorRef<InferenceNode.Command> node, String why) {
+    private Behavior<Command> onNodeGone(ActorRef<InferenceNode.Command> node, String reason) {
         greeted.remove(node);
         NodeState state = nodes.remove(node);
         if (state == null) {
@@ -196,6 +196,8 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
         }
         getContext().unwatch(node);
         departed.put(state.info.nodeId(), state.tally(false));
+
+        // Its trees go back to the front of the queue, lowest tree id first.
         List<PendingTree> orphans = new ArrayList<>();
         for (PendingTree tree : inFlight.values()) {
             if (tree.node == node) {
@@ -210,11 +212,12 @@ public final class RolloutRouter extends AbstractBehavior<RolloutRouter.Command>
         }
         treesRerun += orphans.size();
         if (orphans.isEmpty()) {
-            getContext().getLog().info("Inference node {} {}; {} node(s) remain", state.info.nodeId(), why, nodes.size());
+            getContext().getLog().info("Inference node {} {}; {} node(s) remain", state.info.nodeId(), reason, nodes.size());
         } else {
             getContext().getLog().warn("Inference node {} {} with {} trees in flight, which grow again on the other {} node(s)",
-                    state.info.nodeId(), why, orphans.size(), nodes.size());
+                    state.info.nodeId(), reason, orphans.size(), nodes.size());
         }
+
         if (publication != null && publication.waiting.remove(node)) {
             finishPublicationIfDone();
         }

@@ -112,7 +112,7 @@ class ShardedCheckpointTest {
     }
 
     @Test
-    void bf16SaveRoundsToNearestAndSetsTorchDtype() throws IOException {
+    void bf16SaveRoundsToNearest() throws IOException {
         Qwen2Config config = RandomWeights.smallConfig();
         SortedMap<String, HostTensor> weights = RandomWeights.host(config, 5);
         CheckpointFiles.saveModel(dir, config, weights,
