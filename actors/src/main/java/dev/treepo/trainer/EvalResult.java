@@ -22,6 +22,8 @@ import java.util.TreeMap;
  * @param sampledAccuracy mean over problems of the fraction of correct samples
  * @param sampledStdErr   standard deviation over problems of that fraction, divided by sqrt(problems)
  * @param levels          the same two accuracies per difficulty level, in ascending level order
+ * @param greedyByProblem 1 or 0 per problem, in evaluation order, for the paired comparison
+ * @param sampledByProblem the fraction of correct samples per problem, in evaluation order
  */
 public record EvalResult(
         int problems,
@@ -30,10 +32,24 @@ public record EvalResult(
         int samples,
         double sampledAccuracy,
         double sampledStdErr,
-        List<LevelAccuracy> levels) {
+        List<LevelAccuracy> levels,
+        double[] greedyByProblem,
+        double[] sampledByProblem) {
 
     public EvalResult {
         levels = List.copyOf(levels);
+        greedyByProblem = greedyByProblem.clone();
+        sampledByProblem = sampledByProblem.clone();
+    }
+
+    @Override
+    public double[] greedyByProblem() {
+        return greedyByProblem.clone();
+    }
+
+    @Override
+    public double[] sampledByProblem() {
+        return sampledByProblem.clone();
     }
 
     /**
@@ -50,7 +66,8 @@ public record EvalResult(
         double[] sampledScores = perProblemAccuracy(sampled, problems, tokenizer, reward);
         int samples = sampled.isEmpty() ? 0 : sampled.get(0).leaves().size();
         return new EvalResult(problems.size(), mean(greedyScores), stdErr(greedyScores), samples,
-                mean(sampledScores), stdErr(sampledScores), perLevel(problems, greedyScores, sampledScores));
+                mean(sampledScores), stdErr(sampledScores), perLevel(problems, greedyScores, sampledScores),
+                greedyScores, sampledScores);
     }
 
     /** Returns how many standard errors of the difference separate {@code after} from this result. */
@@ -63,6 +80,36 @@ public record EvalResult(
     public double greedyImprovementInStdErrs(EvalResult after) {
         double se = Math.sqrt(greedyStdErr * greedyStdErr + after.greedyStdErr * after.greedyStdErr);
         return se == 0 ? 0 : (after.greedyAccuracy - greedyAccuracy) / se;
+    }
+
+    /**
+     * Returns the mean per-problem change from this result to {@code after} divided by its standard
+     * error: the paired test, for two evaluations of the same problems in the same order. It is
+     * smaller than the unpaired standard error whenever a problem that one policy solves tends to be
+     * solved by the other too.
+     *
+     * @throws IllegalArgumentException when the two results cover different numbers of problems
+     */
+    public double sampledPairedImprovementInStdErrs(EvalResult after) {
+        return pairedStdErrs(sampledByProblem, after.sampledByProblem);
+    }
+
+    /** Same as {@link #sampledPairedImprovementInStdErrs} for greedy pass@1. */
+    public double greedyPairedImprovementInStdErrs(EvalResult after) {
+        return pairedStdErrs(greedyByProblem, after.greedyByProblem);
+    }
+
+    private static double pairedStdErrs(double[] before, double[] after) {
+        if (before.length != after.length) {
+            throw new IllegalArgumentException("A paired comparison needs the same problems before and after, but got "
+                    + before.length + " and " + after.length + " problems; evaluate both with the same eval settings.");
+        }
+        double[] changes = new double[before.length];
+        for (int i = 0; i < changes.length; i++) {
+            changes[i] = after[i] - before[i];
+        }
+        double se = stdErr(changes);
+        return se == 0 ? 0 : mean(changes) / se;
     }
 
     private static double[] perProblemAccuracy(

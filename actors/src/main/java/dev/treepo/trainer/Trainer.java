@@ -463,14 +463,17 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         line.put("after", evalFields(after));
         line.put("greedy_improvement_std_errs", before.greedyImprovementInStdErrs(after));
         line.put("sampled_improvement_std_errs", before.sampledImprovementInStdErrs(after));
+        line.put("greedy_improvement_paired_std_errs", before.greedyPairedImprovementInStdErrs(after));
+        line.put("sampled_improvement_paired_std_errs", before.sampledPairedImprovementInStdErrs(after));
         MetricsLog evalLog = new MetricsLog(settings.runDir().resolve("eval.jsonl"));
         evalLog.moveAsideExisting();
         evalLog.append(line);
-        getContext().getLog().info("RL changed held-out accuracy: greedy {} -> {} ({} standard errors), "
-                        + "sampled {} -> {} ({} standard errors), {} problems",
+        getContext().getLog().info("RL changed held-out accuracy: greedy {} -> {} ({} standard errors, {} paired), "
+                        + "sampled {} -> {} ({} standard errors, {} paired), {} problems",
                 pct(before.greedyAccuracy()), pct(after.greedyAccuracy()), fmt(before.greedyImprovementInStdErrs(after)),
+                fmt(before.greedyPairedImprovementInStdErrs(after)),
                 pct(before.sampledAccuracy()), pct(after.sampledAccuracy()), fmt(before.sampledImprovementInStdErrs(after)),
-                after.problems());
+                fmt(before.sampledPairedImprovementInStdErrs(after)), after.problems());
     }
 
     // ---- helpers ----

@@ -1,6 +1,8 @@
 package dev.treepo.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.treepo.model.tokenizer.Tokenizer;
 import dev.treepo.rollout.TreeRoot.TreeFinished;
@@ -54,6 +56,37 @@ class EvalResultTest {
         assertEquals(1, third.problems());
         assertEquals(1.0, third.greedyAccuracy(), EPS);
         assertEquals(0.5, third.sampledAccuracy(), EPS);
+    }
+
+    @Test
+    void pairedTestUsesPerProblemChanges() {
+        // Fractions of correct samples per problem: before 1, 1/2, 0, 1/2; after 1, 1, 1/2, 1/2.
+        EvalResult before = EvalResult.score(List.of(), List.of(
+                tree(0, "\\boxed{2}", "\\boxed{2}"),
+                tree(1, "\\boxed{4}", "\\boxed{5}"),
+                tree(2, "\\boxed{1}", "\\boxed{0}"),
+                tree(3, "\\boxed{9}", "\\boxed{8}")), PROBLEMS, new AsciiTokenizer(), new BoxedMatchReward());
+        EvalResult after = EvalResult.score(List.of(), List.of(
+                tree(0, "\\boxed{2}", "\\boxed{2}"),
+                tree(1, "\\boxed{4}", "\\boxed{4}"),
+                tree(2, "\\boxed{6}", "\\boxed{0}"),
+                tree(3, "\\boxed{9}", "\\boxed{8}")), PROBLEMS, new AsciiTokenizer(), new BoxedMatchReward());
+
+        // Unpaired: 0.25 / sqrt(1/24 + 1/48) = 1. Paired: changes 0, 1/2, 1/2, 0 have mean 1/4 and
+        // standard error sqrt((1/12) / 4), so 1/4 divided by it is sqrt(3).
+        assertEquals(1.0, before.sampledImprovementInStdErrs(after), 1e-9);
+        assertEquals(Math.sqrt(3), before.sampledPairedImprovementInStdErrs(after), 1e-9);
+    }
+
+    @Test
+    void pairedTestRejectsDifferentProblemCounts() {
+        EvalResult four = EvalResult.score(List.of(), List.of(), PROBLEMS, new AsciiTokenizer(), new BoxedMatchReward());
+        EvalResult three = EvalResult.score(List.of(), List.of(), PROBLEMS.subList(0, 3), new AsciiTokenizer(),
+                new BoxedMatchReward());
+
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> four.greedyPairedImprovementInStdErrs(three));
+        assertTrue(error.getMessage().contains("4 and 3 problems"), error.getMessage());
     }
 
     @Test

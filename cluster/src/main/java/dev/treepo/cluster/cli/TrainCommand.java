@@ -56,11 +56,12 @@ final class TrainCommand {
         EvalResult before = finished.before();
         EvalResult after = finished.after();
         if (before != null && after != null) {
-            out.printf("held-out accuracy on %d problems: greedy %.1f%% -> %.1f%% (%+.1f standard errors), "
-                            + "mean over %d samples %.1f%% -> %.1f%% (%+.1f standard errors)%n",
+            out.printf("held-out accuracy on %d problems: greedy %.1f%% -> %.1f%% (%+.1f standard errors, %+.1f paired), "
+                            + "mean over %d samples %.1f%% -> %.1f%% (%+.1f standard errors, %+.1f paired)%n",
                     after.problems(), 100 * before.greedyAccuracy(), 100 * after.greedyAccuracy(),
-                    before.greedyImprovementInStdErrs(after), after.samples(), 100 * before.sampledAccuracy(),
-                    100 * after.sampledAccuracy(), before.sampledImprovementInStdErrs(after));
+                    before.greedyImprovementInStdErrs(after), before.greedyPairedImprovementInStdErrs(after),
+                    after.samples(), 100 * before.sampledAccuracy(), 100 * after.sampledAccuracy(),
+                    before.sampledImprovementInStdErrs(after), before.sampledPairedImprovementInStdErrs(after));
         }
         if (finished.finalCheckpoint() != null) {
             out.println("final checkpoint: " + finished.finalCheckpoint());

@@ -51,7 +51,9 @@ class SettingsLoaderTest {
     assertEquals(1.0, settings.rollout().sampling().topP());
     assertEquals(Settings.Advantage.Estimator.TREEPO, settings.advantage().estimator());
     assertEquals(5e-5, settings.train().learningRate());
-    assertEquals(120, settings.train().steps());
+    assertEquals(60, settings.train().steps());
+    assertEquals(64, settings.train().promptsPerStep());
+    assertEquals(2000, settings.eval().maxProblems());
     assertTrue(settings.train().resetOptimizer());
     assertEquals(InferenceDevice.CPU, settings.inference().device());
     assertEquals(16384, settings.inference().kv().blocks());
@@ -300,8 +302,8 @@ class SettingsLoaderTest {
         withOverrides("rollout.root-divergence=9", "rollout.mode=independent")
             .settings().rollout().rootDivergence());
     assertTrue(
-        errorOf(null, "train.mini-batches=33")
-            .endsWith("expected at most train.prompts-per-step (32)"));
+        errorOf(null, "train.mini-batches=65")
+            .endsWith("expected at most train.prompts-per-step (64)"));
     assertTrue(errorOf(null, "task.name=jsonl").contains("task.train-file"));
   }
 
