@@ -12,31 +12,21 @@ import java.util.TreeMap;
 
 /**
  * Held-out accuracy of one policy: greedy pass@1 and the mean accuracy over N sampled answers per
- * problem, each with its standard error over problems.
+ * problem, each with its standard error over problems. The accuracies and standard errors are
+ * computed from the per-problem scores, which also serve the paired comparison of two policies.
  *
- * @param problems        problems evaluated
- * @param greedyAccuracy  fraction solved by greedy decoding
- * @param greedyStdErr    standard error of the mean over problems, with the unbiased variance:
- *                        sqrt(p (1 - p) / (problems - 1))
- * @param samples         sampled answers per problem
- * @param sampledAccuracy mean over problems of the fraction of correct samples
- * @param sampledStdErr   standard deviation over problems of that fraction, divided by sqrt(problems)
- * @param levels          the same two accuracies per difficulty level, in ascending level order
- * @param greedyByProblem 1 or 0 per problem, in evaluation order, for the paired comparison
+ * @param samples          samples per problem
+ * @param levels           the same two accuracies per difficulty level, in ascending level order
+ * @param greedyByProblem  1 or 0 per problem, in evaluation order
  * @param sampledByProblem the fraction of correct samples per problem, in evaluation order
  */
-public record EvalResult(
-        int problems,
-        double greedyAccuracy,
-        double greedyStdErr,
-        int samples,
-        double sampledAccuracy,
-        double sampledStdErr,
-        List<LevelAccuracy> levels,
-        double[] greedyByProblem,
-        double[] sampledByProblem) {
+public record EvalResult(int samples, List<LevelAccuracy> levels, double[] greedyByProblem, double[] sampledByProblem) {
 
     public EvalResult {
+        if (greedyByProblem.length != sampledByProblem.length) {
+            throw new IllegalArgumentException("Invalid evaluation: " + greedyByProblem.length + " greedy scores but "
+                    + sampledByProblem.length + " sampled scores; pass one of each per problem.");
+        }
         levels = List.copyOf(levels);
         greedyByProblem = greedyByProblem.clone();
         sampledByProblem = sampledByProblem.clone();
@@ -52,6 +42,31 @@ public record EvalResult(
         return sampledByProblem.clone();
     }
 
+    /** Returns the number of problems evaluated. */
+    public int problems() {
+        return greedyByProblem.length;
+    }
+
+    /** Returns the fraction of problems solved by greedy decoding. */
+    public double greedyAccuracy() {
+        return mean(greedyByProblem);
+    }
+
+    /** Returns the standard error of {@link #greedyAccuracy}: sqrt(p (1 - p) / (problems - 1)). */
+    public double greedyStdErr() {
+        return stdErr(greedyByProblem);
+    }
+
+    /** Returns the mean over problems of the fraction of correct samples. */
+    public double sampledAccuracy() {
+        return mean(sampledByProblem);
+    }
+
+    /** Returns the standard deviation over problems of that fraction, divided by sqrt(problems). */
+    public double sampledStdErr() {
+        return stdErr(sampledByProblem);
+    }
+
     /**
      * Scores a greedy rollout (one leaf per problem) and a sampled one (N leaves per problem).
      * Tree i of either rollout answers {@code problems.get(i)}.
@@ -65,28 +80,24 @@ public record EvalResult(
         double[] greedyScores = perProblemAccuracy(greedy, problems, tokenizer, reward);
         double[] sampledScores = perProblemAccuracy(sampled, problems, tokenizer, reward);
         int samples = sampled.isEmpty() ? 0 : sampled.get(0).leaves().size();
-        return new EvalResult(problems.size(), mean(greedyScores), stdErr(greedyScores), samples,
-                mean(sampledScores), stdErr(sampledScores), perLevel(problems, greedyScores, sampledScores),
-                greedyScores, sampledScores);
+        return new EvalResult(samples, perLevel(problems, greedyScores, sampledScores), greedyScores, sampledScores);
     }
 
     /** Returns how many standard errors of the difference separate {@code after} from this result. */
     public double sampledImprovementInStdErrs(EvalResult after) {
-        double se = Math.sqrt(sampledStdErr * sampledStdErr + after.sampledStdErr * after.sampledStdErr);
-        return se == 0 ? 0 : (after.sampledAccuracy - sampledAccuracy) / se;
+        return unpairedStdErrs(sampledByProblem, after.sampledByProblem);
     }
 
     /** Same as {@link #sampledImprovementInStdErrs} for greedy pass@1. */
     public double greedyImprovementInStdErrs(EvalResult after) {
-        double se = Math.sqrt(greedyStdErr * greedyStdErr + after.greedyStdErr * after.greedyStdErr);
-        return se == 0 ? 0 : (after.greedyAccuracy - greedyAccuracy) / se;
+        return unpairedStdErrs(greedyByProblem, after.greedyByProblem);
     }
 
     /**
      * Returns the mean per-problem change from this result to {@code after} divided by its standard
-     * error: the paired test, for two evaluations of the same problems in the same order. It is
-     * smaller than the unpaired standard error whenever a problem that one policy solves tends to be
-     * solved by the other too.
+     * error: the paired test, for two evaluations of the same problems in the same order. Its
+     * standard error is smaller than the unpaired one when the problems that one policy solves tend
+     * to be the ones the other solves.
      *
      * @throws IllegalArgumentException when the two results cover different numbers of problems
      */
@@ -99,10 +110,17 @@ public record EvalResult(
         return pairedStdErrs(greedyByProblem, after.greedyByProblem);
     }
 
+    private static double unpairedStdErrs(double[] before, double[] after) {
+        double beforeError = stdErr(before);
+        double afterError = stdErr(after);
+        double se = Math.sqrt(beforeError * beforeError + afterError * afterError);
+        return se == 0 ? 0 : (mean(after) - mean(before)) / se;
+    }
+
     private static double pairedStdErrs(double[] before, double[] after) {
         if (before.length != after.length) {
-            throw new IllegalArgumentException("A paired comparison needs the same problems before and after, but got "
-                    + before.length + " and " + after.length + " problems; evaluate both with the same eval settings.");
+            throw new IllegalArgumentException("Invalid paired comparison of " + before.length + " and " + after.length
+                    + " problems: evaluate both policies on the same problems (same task and eval settings).");
         }
         double[] changes = new double[before.length];
         for (int i = 0; i < changes.length; i++) {

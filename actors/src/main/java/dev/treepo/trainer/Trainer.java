@@ -461,19 +461,22 @@ public final class Trainer extends AbstractBehavior<Trainer.Command> {
         line.put("samples", after.samples());
         line.put("before", evalFields(before));
         line.put("after", evalFields(after));
-        line.put("greedy_improvement_std_errs", before.greedyImprovementInStdErrs(after));
-        line.put("sampled_improvement_std_errs", before.sampledImprovementInStdErrs(after));
-        line.put("greedy_improvement_paired_std_errs", before.greedyPairedImprovementInStdErrs(after));
-        line.put("sampled_improvement_paired_std_errs", before.sampledPairedImprovementInStdErrs(after));
+        double greedyStdErrs = before.greedyImprovementInStdErrs(after);
+        double sampledStdErrs = before.sampledImprovementInStdErrs(after);
+        double greedyPaired = before.greedyPairedImprovementInStdErrs(after);
+        double sampledPaired = before.sampledPairedImprovementInStdErrs(after);
+        line.put("greedy_improvement_std_errs", greedyStdErrs);
+        line.put("sampled_improvement_std_errs", sampledStdErrs);
+        line.put("greedy_improvement_paired_std_errs", greedyPaired);
+        line.put("sampled_improvement_paired_std_errs", sampledPaired);
         MetricsLog evalLog = new MetricsLog(settings.runDir().resolve("eval.jsonl"));
         evalLog.moveAsideExisting();
         evalLog.append(line);
         getContext().getLog().info("RL changed held-out accuracy: greedy {} -> {} ({} standard errors, {} paired), "
                         + "sampled {} -> {} ({} standard errors, {} paired), {} problems",
-                pct(before.greedyAccuracy()), pct(after.greedyAccuracy()), fmt(before.greedyImprovementInStdErrs(after)),
-                fmt(before.greedyPairedImprovementInStdErrs(after)),
-                pct(before.sampledAccuracy()), pct(after.sampledAccuracy()), fmt(before.sampledImprovementInStdErrs(after)),
-                fmt(before.sampledPairedImprovementInStdErrs(after)), after.problems());
+                pct(before.greedyAccuracy()), pct(after.greedyAccuracy()), fmt(greedyStdErrs), fmt(greedyPaired),
+                pct(before.sampledAccuracy()), pct(after.sampledAccuracy()), fmt(sampledStdErrs), fmt(sampledPaired),
+                after.problems());
     }
 
     // ---- helpers ----

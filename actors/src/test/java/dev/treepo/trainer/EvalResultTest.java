@@ -90,6 +90,13 @@ class EvalResultTest {
     }
 
     @Test
+    void scoreCountsMustMatch() {
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new EvalResult(1, List.of(), new double[2], new double[3]));
+        assertTrue(error.getMessage().contains("2 greedy scores but 3 sampled scores"), error.getMessage());
+    }
+
+    @Test
     void noProblemsGiveNoLevels() {
         EvalResult result = EvalResult.score(List.of(), List.of(), List.of(), new AsciiTokenizer(), new BoxedMatchReward());
 
